@@ -1,0 +1,93 @@
+/**
+ * The API's error registry and its RFC 9457 problem details. Every failure the API reports on purpose
+ * has a stable code (ERR_API_*) and one row in API_ERRORS giving its HTTP status and title; codes never
+ * change once released. Store failures (zone-store/errors.ts) are mapped to API codes here and only
+ * here, so a new store code shows up as one missing row rather than as scattered status choices.
+ */
+import type { Violation } from '../core/identity-rdata.js';
+import { StoreError, StoreErrorCode } from '../zone-store/errors.js';
+
+export const ApiErrorCode = {
+  VALIDATION: 'ERR_API_VALIDATION',
+  TYPE_REFUSED: 'ERR_API_TYPE_REFUSED',
+  BAD_JSON: 'ERR_API_BAD_JSON',
+  UNAUTHORIZED: 'ERR_API_UNAUTHORIZED',
+  FORBIDDEN: 'ERR_API_FORBIDDEN',
+  NOT_FOUND: 'ERR_API_NOT_FOUND',
+  METHOD: 'ERR_API_METHOD',
+  CONFLICT: 'ERR_API_CONFLICT',
+  BODY_TOO_LARGE: 'ERR_API_BODY_TOO_LARGE',
+  MEDIA_TYPE: 'ERR_API_MEDIA_TYPE',
+  INTERNAL: 'ERR_API_INTERNAL',
+  UNAVAILABLE: 'ERR_API_UNAVAILABLE',
+} as const;
+export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
+
+/** One row per code: the HTTP status it answers with and a short, fixed title (RFC 9457 §3.1.4). */
+export const API_ERRORS: Readonly<Record<ApiErrorCode, { status: number; title: string }>> = Object.freeze({
+  ERR_API_VALIDATION: { status: 400, title: 'The request does not pass validation' },
+  ERR_API_TYPE_REFUSED: { status: 400, title: 'Record type refused: idzone serves only TLSA and SSHFP' },
+  ERR_API_BAD_JSON: { status: 400, title: 'The body is not valid JSON' },
+  ERR_API_UNAUTHORIZED: { status: 401, title: 'A valid bearer token is required' },
+  ERR_API_FORBIDDEN: { status: 403, title: 'The token does not allow this' },
+  ERR_API_NOT_FOUND: { status: 404, title: 'Not found' },
+  ERR_API_METHOD: { status: 405, title: 'Method not allowed on this resource' },
+  ERR_API_CONFLICT: { status: 409, title: 'Conflict with the current state' },
+  ERR_API_BODY_TOO_LARGE: { status: 413, title: 'The body is larger than allowed' },
+  ERR_API_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  ERR_API_INTERNAL: { status: 500, title: 'Internal error' },
+  ERR_API_UNAVAILABLE: { status: 503, title: 'The change was stored but not yet confirmed by every DNS worker' },
+});
+
+/** RFC 9457 problem details with idzone's extension members `code` and `errors`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ApiErrorCode;
+  instance?: string;
+  errors: Violation[];
+}
+
+/** The problem `type` URI of a code: a URN, stable and documented in api/README.md. */
+export function problemType(code: ApiErrorCode): string {
+  return `urn:idzone:problem:${code}`;
+}
+
+export function makeProblem(code: ApiErrorCode, detail: string, errors: Violation[] = []): Problem {
+  const row = API_ERRORS[code];
+  return { type: problemType(code), title: row.title, status: row.status, detail, code, errors };
+}
+
+/** Store codes the API expects and what they become; anything else is a fault (500). */
+const STORE_TO_API: Readonly<Partial<Record<StoreErrorCode, ApiErrorCode>>> = {
+  [StoreErrorCode.ZONE_NOT_FOUND]: ApiErrorCode.NOT_FOUND,
+  [StoreErrorCode.ZONE_EXISTS]: ApiErrorCode.CONFLICT,
+  [StoreErrorCode.NAME_INVALID]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.NAME_OUTSIDE_ZONE]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.APEX_MANAGED]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.TYPE_REFUSED]: ApiErrorCode.TYPE_REFUSED,
+  [StoreErrorCode.RRSET_DUPLICATE]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.TTL_INVALID]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.SETTINGS_INVALID]: ApiErrorCode.VALIDATION,
+  [StoreErrorCode.TOKEN_EXISTS]: ApiErrorCode.CONFLICT,
+};
+
+/** Maps a thrown store error to a problem; undefined for anything that is not an expected StoreError. */
+export function problemFromStoreError(e: unknown): Problem | undefined {
+  if (!(e instanceof StoreError)) return undefined;
+  const code = STORE_TO_API[e.code];
+  if (code === undefined) return undefined;
+  return makeProblem(code, e.message, [{ pointer: '', message: `${e.code}: ${e.message}` }]);
+}
+
+/** An exception carrying a problem, thrown only from deep helpers (body readers) to the dispatcher. */
+export class ApiProblemError extends Error {
+  readonly problem: Problem;
+  constructor(problem: Problem) {
+    super(problem.detail);
+    this.name = 'ApiProblemError';
+    this.problem = problem;
+  }
+}

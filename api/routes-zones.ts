@@ -1,0 +1,111 @@
+/**
+ * Zone routes: list, create (admin; makes the DNSSEC keys through the injected key service and answers
+ * with the DNSKEYs and the DS for the parent), show, delete (admin). A zone whose keys cannot be made
+ * is removed again, so a failed create leaves nothing behind.
+ */
+import type { Violation } from '../core/identity-rdata.js';
+import { parseName } from '../core/names.js';
+import type { ZoneSettings } from '../zone-store/types.js';
+import { authorize, coversZone, FORBIDDEN_CHALLENGE } from './auth.js';
+import { checkMediaType, readJsonBody } from './body-reader.js';
+import { awaitPropagation, serialHeaders } from './commit.js';
+import { ApiErrorCode, makeProblem } from './errors.js';
+import { isPlainObject, readInteger, readString, rejectUnknownKeys, type JsonObject } from './json-fields.js';
+import type { Reply, Route, RouteContext } from './router.js';
+import { zoneSummary, zoneView } from './views.js';
+
+const ZONE_KEYS: ReadonlySet<string> = new Set(['name', 'defaultTtl', 'maxTtl', 'negativeTtl', 'denial']);
+const MAX_TTL = 0x7fffffff; // RFC 2181 §8
+
+export const zoneRoutes: Route[] = [
+  { method: 'GET', template: '/api/v1/zones', operationId: 'listZones', access: 'token', handler: listZones },
+  { method: 'POST', template: '/api/v1/zones', operationId: 'createZone', access: 'admin', handler: createZone },
+  { method: 'GET', template: '/api/v1/zones/{zone}', operationId: 'getZone', access: 'read', handler: getZone },
+  { method: 'DELETE', template: '/api/v1/zones/{zone}', operationId: 'deleteZone', access: 'admin', handler: deleteZone },
+];
+
+async function listZones(ctx: RouteContext): Promise<Reply> {
+  const { store } = ctx.deps;
+  const zones = store.listZones().filter((z) => ctx.token !== undefined && coversZone(ctx.token, z.name));
+  return { kind: 'json', status: 200, body: { zones: zones.map((z) => zoneSummary(store, z)) } };
+}
+
+async function getZone(ctx: RouteContext): Promise<Reply> {
+  return { kind: 'json', status: 200, body: zoneView(ctx.deps.store, ctx.zone!, ctx.deps.keys) };
+}
+
+async function createZone(ctx: RouteContext): Promise<Reply> {
+  const media = checkMediaType(ctx.req, ['application/json']);
+  if (media !== undefined) return { kind: 'problem', problem: media };
+  const body = await readJsonBody(ctx.req, ctx.deps.config.maxBodyBytes);
+  if (!body.ok) return { kind: 'problem', problem: body.problem, close: body.close };
+  const parsed = parseZoneCreate(body.value);
+  if (!parsed.ok) return { kind: 'problem', problem: makeProblem(ApiErrorCode.VALIDATION, 'the zone cannot be created as given', parsed.violations) };
+  const forbidden = authorize(ctx.token!, { admin: true, zone: parsed.name });
+  if (forbidden !== undefined) return { kind: 'problem', problem: forbidden, headers: { 'WWW-Authenticate': FORBIDDEN_CHALLENGE } };
+  const { store, keys } = ctx.deps;
+  const stop = ctx.metrics.writeDuration.startTimer({ op: 'zone_create' });
+  const created = store.createZone(parsed.name, parsed.settings);
+  try {
+    keys?.createZoneKeys(created);
+  } catch (e) {
+    store.deleteZone(created.name);
+    throw e;
+  }
+  const zone = store.getZone(created.name) ?? created;
+  await awaitPropagation(ctx.deps, zone.name, zone.serial);
+  stop();
+  const headers = { ...serialHeaders(zone.serial), Location: `/api/v1/zones/${encodeURIComponent(zone.name)}` };
+  return { kind: 'json', status: 201, body: zoneView(store, zone, keys), headers };
+}
+
+async function deleteZone(ctx: RouteContext): Promise<Reply> {
+  const zone = ctx.zone!;
+  const stop = ctx.metrics.writeDuration.startTimer({ op: 'zone_delete' });
+  if (!ctx.deps.store.deleteZone(zone.name)) return { kind: 'problem', problem: makeProblem(ApiErrorCode.NOT_FOUND, `no zone ${zone.name}`) };
+  await awaitPropagation(ctx.deps, zone.name, zone.serial);
+  stop();
+  return { kind: 'empty', status: 204 };
+}
+
+type ZoneCreate = { ok: true; name: string; settings: Partial<ZoneSettings> } | { ok: false; violations: Violation[] };
+
+/** `{name, defaultTtl?, maxTtl?, negativeTtl?, denial?}`, strictly. */
+function parseZoneCreate(value: unknown): ZoneCreate {
+  const out: Violation[] = [];
+  if (!isPlainObject(value)) return { ok: false, violations: [{ pointer: '', message: 'the body must be a JSON object like {"name": "_device.example.net."}' }] };
+  rejectUnknownKeys(value, ZONE_KEYS, '', out);
+  const name = zoneName(value, out);
+  const settings: Partial<ZoneSettings> = {};
+  for (const k of ['defaultTtl', 'maxTtl', 'negativeTtl'] as const) {
+    const v = readInteger(value, k, '', out);
+    if (v === undefined) continue;
+    if (v < 1 || v > MAX_TTL) out.push({ pointer: `/${k}`, message: `${k} must be from 1 to ${MAX_TTL}, got ${v}` });
+    else settings[k] = v;
+  }
+  if (settings.defaultTtl !== undefined && settings.maxTtl !== undefined && settings.defaultTtl > settings.maxTtl) {
+    out.push({ pointer: '/defaultTtl', message: `defaultTtl ${settings.defaultTtl} exceeds maxTtl ${settings.maxTtl}` });
+  }
+  const denial = readString(value, 'denial', '', out);
+  if (denial !== undefined && denial !== 'nsec3' && denial !== 'compact') out.push({ pointer: '/denial', message: 'denial must be "nsec3" or "compact"' });
+  else if (denial !== undefined) settings.denial = denial;
+  if (out.length > 0 || name === undefined) return { ok: false, violations: out };
+  return { ok: true, name, settings };
+}
+
+function zoneName(value: JsonObject, out: Violation[]): string | undefined {
+  if (value.name === undefined) {
+    out.push({ pointer: '/name', message: 'name is required' });
+    return undefined;
+  }
+  const text = readString(value, 'name', '', out);
+  if (text === undefined) return undefined;
+  try {
+    const name = parseName(text);
+    if (name === '.') out.push({ pointer: '/name', message: 'the root cannot be an identity zone' });
+    return name;
+  } catch (e) {
+    out.push({ pointer: '/name', message: `not a domain name: ${(e as Error).message}` });
+    return undefined;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * A new data directory: created 0700 with its catalog and shards, the signed demo identity zone,
+ * and an admin API token written to `<data-dir>/admin.token` (mode 0600) — the only place the
+ * token secret ever appears; the catalog keeps its SHA-256.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, writeSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { createToken } from '../api/tokens.js';
+import { KeyService } from '../server/dnssec/key-service.js';
+import type { LogFn } from '../server/log.js';
+import { CATALOG_FILE } from '../zone-store/data-dir.js';
+import type { ZoneWriter } from '../zone-store/types.js';
+import { DEMO_ZONE, demoChanges } from './demo-zone.js';
+
+export const ADMIN_TOKEN_FILE = 'admin.token';
+
+export function isInitialised(dataDir: string): boolean {
+  return existsSync(join(dataDir, CATALOG_FILE));
+}
+
+export function prepareDataDir(dataDir: string): void {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+}
+
+/** Fills a freshly created store: the demo zone (signed) and an admin token. */
+export function seedDataDir(dataDir: string, store: ZoneWriter, log: LogFn): { tokenFile: string } {
+  const keys = new KeyService({ dataDir, store, log, clock: () => Math.floor(Date.now() / 1000) });
+  store.setSigner(keys.registry);
+  const zone = keys.createZoneKeys(store.createZone(DEMO_ZONE));
+  store.applyChanges(zone.name, demoChanges());
+  store.setSigner(undefined);
+  const { token } = createToken(store, { zones: ['*'], write: true, admin: true, description: 'admin token created with the data directory' });
+  const tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
+  writeSecretFile(tokenFile, token + '\n');
+  return { tokenFile };
+}
+
+export function writeSecretFile(path: string, text: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(path, 0o600);
+}

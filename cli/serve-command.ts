@@ -1,0 +1,124 @@
+/**
+ * `idzone serve`: the server. On a data directory that does not exist yet it creates one with
+ * the demo zone and an admin token, then serves DNS (UDP+TCP) and the HTTP API, prints where, and
+ * shuts down cleanly on SIGINT/SIGTERM (listeners closed, store checkpointed, lock released).
+ */
+import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
+import { createLogger, isLogLevel } from '../server/log.js';
+import { startServer, type ServeConfig } from '../server/main.js';
+import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
+import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir } from './data-dir-init.js';
+import { DEMO_DEVICE } from './demo-zone.js';
+import { acquireWriterLock } from './writer-lock.js';
+import { join } from 'node:path';
+
+export const SERVE_OPTIONS: Record<string, OptionSpec> = {
+  'data-dir': { type: 'string', env: 'IDZONE_DATA_DIR', default: './data', help: 'data directory (created with a demo zone if missing)' },
+  dns: { type: 'string', env: 'IDZONE_DNS', default: '127.0.0.1:5300', help: 'DNS address, UDP and TCP' },
+  api: { type: 'string', env: 'IDZONE_API', default: '127.0.0.1:8053', help: 'HTTP API address' },
+  workers: { type: 'string', env: 'IDZONE_WORKERS', default: '1', help: 'DNS worker processes' },
+  'cache-mb': { type: 'string', env: 'IDZONE_CACHE_MB', default: '32', help: 'answer cache size per DNS process, MiB' },
+  'signature-cache-mb': { type: 'string', env: 'IDZONE_SIGNATURE_CACHE_MB', default: '32', help: 'signature cache size per process, MiB' },
+  'metrics-access': { type: 'string', env: 'IDZONE_METRICS_ACCESS', default: 'open', help: '"open" or "token": whether /metrics needs a bearer token' },
+  'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
+  'log-level': { type: 'string', env: 'IDZONE_LOG_LEVEL', default: 'info', help: 'debug, info, warn or error' },
+};
+
+export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const { values, positionals } = parseCommandArgs(argv, SERVE_OPTIONS, env);
+  const problems: string[] = [];
+  const attempt = <T>(f: () => T): T | undefined => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof UsageError) problems.push(...e.problems);
+      else throw e;
+      return undefined;
+    }
+  };
+  if (positionals.length > 0) problems.push(`unexpected argument(s): ${positionals.join(' ')}`);
+  const dns = attempt(() => parseHostPort(String(values['dns']), '--dns'));
+  const api = attempt(() => parseHostPort(String(values['api']), '--api'));
+  const workers = attempt(() => parsePositiveInt(values['workers'], '--workers', 1, 64));
+  const cacheMb = attempt(() => parsePositiveInt(values['cache-mb'], '--cache-mb', 0, 65536));
+  const sigMb = attempt(() => parsePositiveInt(values['signature-cache-mb'], '--signature-cache-mb', 0, 65536));
+  const logLevel = String(values['log-level']);
+  if (!isLogLevel(logLevel)) problems.push(`--log-level: expected debug, info, warn or error, got "${logLevel}"`);
+  const access = (k: string): 'open' | 'token' => {
+    const v = String(values[k]);
+    if (v !== 'open' && v !== 'token') problems.push(`--${k}: expected "open" or "token", got "${v}"`);
+    return v === 'token' ? 'token' : 'open';
+  };
+  const metricsAccess = access('metrics-access');
+  const healthAccess = access('health-access');
+  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
+  return {
+    dataDir: String(values['data-dir']),
+    dns,
+    api,
+    workers,
+    answerCacheBytes: cacheMb * 1024 * 1024,
+    signatureCacheBytes: sigMb * 1024 * 1024,
+    logLevel,
+    metricsAccess,
+    healthAccess,
+  };
+}
+
+export async function runServe(argv: string[]): Promise<number> {
+  const cfg = parseServeConfig(argv);
+  const log = createLogger(cfg.logLevel);
+  const fresh = !isInitialised(cfg.dataDir);
+  if (fresh) prepareDataDir(cfg.dataDir);
+  const lock = acquireWriterLock(cfg.dataDir, 'idzone serve');
+  const store = openSqliteStore(cfg.dataDir, { create: fresh });
+  let tokenNote = `admin token: ${join(cfg.dataDir, ADMIN_TOKEN_FILE)} (created with the data directory)`;
+  if (fresh) {
+    const { tokenFile } = seedDataDir(cfg.dataDir, store, log);
+    tokenNote = `admin token: ${tokenFile} (new; mode 0600)`;
+    log('info', 'created data directory with the demo zone', { dataDir: cfg.dataDir });
+  }
+  let server;
+  try {
+    server = await startServer(cfg, store, log);
+  } catch (err) {
+    store.close();
+    lock.release();
+    throw err;
+  }
+  const dnsAt = formatHostPort(server.dns);
+  const apiAt = formatHostPort(server.api);
+  process.stdout.write(
+    [
+      `idzone serving ${store.listZones().length} zone(s) from ${cfg.dataDir}`,
+      `  DNS  udp+tcp ${dnsAt}  (${cfg.workers} process${cfg.workers > 1 ? 'es' : ''})`,
+      `  API  http://${apiAt}/api/v1  (OpenAPI: http://${apiAt}/api/v1/openapi.json, metrics: /metrics)`,
+      `  ${tokenNote}`,
+      `  try: kdig @${server.dns.host} -p ${server.dns.port} ${DEMO_DEVICE.replace(/\.$/, '')} TLSA +dnssec`,
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log('info', 'shutting down', { signal: sig });
+      server
+        .close()
+        .catch((err: unknown) => log('error', 'error while closing', { err: String(err) }))
+        .finally(() => {
+          store.close();
+          lock.release();
+          resolve();
+        });
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+export function formatHostPort(a: { host: string; port: number }): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}

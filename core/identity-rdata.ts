@@ -1,0 +1,139 @@
+/**
+ * The identity record model: TLSA (RFC 6698 §2.1, RFC 7218) and SSHFP (RFC 4255 §3.1, RFC 6594,
+ * RFC 7479, RFC 8709) as structured values, their canonical wire RDATA, their presentation form,
+ * and the DANE policy idzone enforces at every edge (API, import, transfer in). Violations are
+ * collected, never thrown one at a time, so a caller can report all of them at once.
+ */
+import { X509Certificate, createPublicKey } from 'node:crypto';
+import { RrType } from './rr-types.js';
+
+export interface TlsaRdata {
+  usage: number;
+  selector: number;
+  matchingType: number;
+  data: Buffer;
+}
+
+export interface SshfpRdata {
+  algorithm: number;
+  fpType: number;
+  fingerprint: Buffer;
+}
+
+/** One problem found in input, located by a JSON pointer (RFC 6901) or a field path. */
+export interface Violation {
+  pointer: string;
+  message: string;
+}
+
+export const TLSA_USAGES = [0, 1, 2, 3] as const;
+export const TLSA_SELECTORS = [0, 1] as const;
+export const TLSA_MATCHING = [0, 1, 2] as const;
+/** SSHFP algorithm numbers: RSA, DSA, ECDSA, Ed25519, Ed448 (5 is unassigned). */
+export const SSHFP_ALGORITHMS = [1, 2, 3, 4, 6] as const;
+export const SSHFP_FP_LENGTHS: ReadonlyMap<number, number> = new Map([
+  [1, 20],
+  [2, 32],
+]);
+const TLSA_DIGEST_LENGTHS: ReadonlyMap<number, number> = new Map([
+  [1, 32],
+  [2, 64],
+]);
+
+function isIntIn(v: number, allowed: readonly number[]): boolean {
+  return Number.isInteger(v) && allowed.includes(v);
+}
+
+/** DANE rules for one TLSA record (SPECS.md §2.1). */
+export function validateTlsa(t: TlsaRdata, pointer = ''): Violation[] {
+  const out: Violation[] = [];
+  if (!isIntIn(t.usage, TLSA_USAGES)) out.push({ pointer: `${pointer}/usage`, message: `TLSA usage ${t.usage} is not one of 0, 1, 2, 3` });
+  if (!isIntIn(t.selector, TLSA_SELECTORS)) out.push({ pointer: `${pointer}/selector`, message: `TLSA selector ${t.selector} is not 0 or 1` });
+  if (!isIntIn(t.matchingType, TLSA_MATCHING)) out.push({ pointer: `${pointer}/matchingType`, message: `TLSA matching type ${t.matchingType} is not 0, 1 or 2` });
+  const want = TLSA_DIGEST_LENGTHS.get(t.matchingType);
+  if (want !== undefined && t.data.length !== want) {
+    out.push({ pointer: `${pointer}/data`, message: `TLSA matching type ${t.matchingType} needs exactly ${want} bytes of digest, got ${t.data.length}` });
+  }
+  if (t.matchingType === 0) {
+    if (t.data.length === 0) out.push({ pointer: `${pointer}/data`, message: 'TLSA matching type 0 needs the full DER data, got none' });
+    else if (t.selector === 0 && !parsesAsCertificate(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 0 with matching type 0 needs a DER X.509 certificate, and this does not parse as one' });
+    else if (t.selector === 1 && !parsesAsSpki(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 1 with matching type 0 needs a DER SubjectPublicKeyInfo, and this does not parse as one' });
+  }
+  return out;
+}
+
+/** Rules for one SSHFP record (SPECS.md §2.2). */
+export function validateSshfp(s: SshfpRdata, pointer = ''): Violation[] {
+  const out: Violation[] = [];
+  if (!isIntIn(s.algorithm, SSHFP_ALGORITHMS)) out.push({ pointer: `${pointer}/algorithm`, message: `SSHFP algorithm ${s.algorithm} is not one of 1, 2, 3, 4, 6` });
+  const want = SSHFP_FP_LENGTHS.get(s.fpType);
+  if (want === undefined) out.push({ pointer: `${pointer}/type`, message: `SSHFP fingerprint type ${s.fpType} is not 1 (SHA-1) or 2 (SHA-256)` });
+  else if (s.fingerprint.length !== want) out.push({ pointer: `${pointer}/fingerprint`, message: `SSHFP fingerprint type ${s.fpType} needs exactly ${want} bytes, got ${s.fingerprint.length}` });
+  return out;
+}
+
+function parsesAsCertificate(der: Buffer): boolean {
+  try {
+    new X509Certificate(der);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function parsesAsSpki(der: Buffer): boolean {
+  try {
+    createPublicKey({ key: der, format: 'der', type: 'spki' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function encodeTlsa(t: TlsaRdata): Buffer {
+  return Buffer.concat([Buffer.from([t.usage, t.selector, t.matchingType]), t.data]);
+}
+
+export function decodeTlsa(rdata: Uint8Array): TlsaRdata {
+  if (rdata.length < 3) throw new RangeError('TLSA RDATA shorter than 3 octets');
+  return { usage: rdata[0]!, selector: rdata[1]!, matchingType: rdata[2]!, data: Buffer.from(rdata.subarray(3)) };
+}
+
+export function encodeSshfp(s: SshfpRdata): Buffer {
+  return Buffer.concat([Buffer.from([s.algorithm, s.fpType]), s.fingerprint]);
+}
+
+export function decodeSshfp(rdata: Uint8Array): SshfpRdata {
+  if (rdata.length < 2) throw new RangeError('SSHFP RDATA shorter than 2 octets');
+  return { algorithm: rdata[0]!, fpType: rdata[1]!, fingerprint: Buffer.from(rdata.subarray(2)) };
+}
+
+/** Strict hex: even length, hex digits only; whitespace allowed between digits (RFC 6698 §2.2). */
+export function parseHex(text: string): Buffer | undefined {
+  const clean = text.replace(/\s+/g, '');
+  if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return undefined;
+  return Buffer.from(clean, 'hex');
+}
+
+/** Validates wire RDATA of a data type against the DANE rules; used at import and transfer in. */
+export function validateIdentityRdata(type: number, rdata: Uint8Array, pointer = ''): Violation[] {
+  if (type === RrType.TLSA) {
+    if (rdata.length < 3) return [{ pointer, message: 'TLSA RDATA shorter than 3 octets' }];
+    return validateTlsa(decodeTlsa(rdata), pointer);
+  }
+  if (type === RrType.SSHFP) {
+    if (rdata.length < 2) return [{ pointer, message: 'SSHFP RDATA shorter than 2 octets' }];
+    return validateSshfp(decodeSshfp(rdata), pointer);
+  }
+  return [{ pointer, message: `type ${type} is not an identity record type (only TLSA and SSHFP are stored)` }];
+}
+
+export function tlsaToText(rdata: Uint8Array): string {
+  const t = decodeTlsa(rdata);
+  return `${t.usage} ${t.selector} ${t.matchingType} ${t.data.toString('hex').toUpperCase()}`;
+}
+
+export function sshfpToText(rdata: Uint8Array): string {
+  const s = decodeSshfp(rdata);
+  return `${s.algorithm} ${s.fpType} ${s.fingerprint.toString('hex').toUpperCase()}`;
+}

@@ -1,0 +1,88 @@
+/**
+ * One process's DNS service: the query pipeline over a zone reader, its answer cache, and UDP and
+ * TCP listeners on one address. It learns of store commits through `applyEvent` (in-process
+ * listener in single-process mode, IPC from the writer in cluster mode) and drops what the change
+ * made stale before the writer's API answers (see event-fanout.ts).
+ */
+import type { Registry } from 'prom-client';
+import type { StoreEvent, ZoneReader } from '../zone-store/types.js';
+import type { LogFn } from './log.js';
+import { AnswerCache } from './query/answer-cache.js';
+import { createQueryHandler } from './query/pipeline.js';
+import { createQueryMetrics } from './query/query-metrics.js';
+import type { DnssecProvider } from './query/zone-signing.js';
+import { createTcpTransport, type TcpTransport } from './transport/tcp.js';
+import type { QueryHandler } from './transport/types.js';
+import { createUdpTransport, type UdpTransport } from './transport/udp.js';
+
+export interface DnsServiceOptions {
+  reader: ZoneReader;
+  dnssec: DnssecProvider;
+  host: string;
+  port: number;
+  cacheBytes: number;
+  registry: Registry;
+  log: LogFn;
+  tcpIdleTimeoutMs?: number;
+  tcpMaxConnections?: number;
+  /** True when the reader is a separate read-only handle that must reload the catalog on events. */
+  refreshOnEvents: boolean;
+}
+
+export interface DnsService {
+  readonly handler: QueryHandler;
+  readonly cache: AnswerCache;
+  address(): { host: string; port: number };
+  applyEvent(e: StoreEvent): void;
+  close(): Promise<void>;
+}
+
+export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
+  const cache = new AnswerCache(opts.cacheBytes);
+  const metrics = createQueryMetrics(opts.registry, () => cache.stats);
+  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, metrics, log: opts.log });
+  const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
+  const udp: UdpTransport = createUdpTransport({ host: opts.host, port: opts.port, handler, onError });
+  await udp.listen();
+  // TCP binds the port UDP actually got (port 0 in tests picks one for both).
+  const port = udp.address().port;
+  const tcpOpts: Parameters<typeof createTcpTransport>[0] = { host: opts.host, port, handler, onError };
+  if (opts.tcpIdleTimeoutMs !== undefined) tcpOpts.idleTimeoutMs = opts.tcpIdleTimeoutMs;
+  if (opts.tcpMaxConnections !== undefined) tcpOpts.maxConnections = opts.tcpMaxConnections;
+  const tcp: TcpTransport = createTcpTransport(tcpOpts);
+  try {
+    await tcp.listen();
+  } catch (err) {
+    await udp.close();
+    throw err;
+  }
+  return {
+    handler,
+    cache,
+    address: () => ({ host: opts.host, port }),
+    applyEvent: (e) => applyEvent(opts, cache, e),
+    close: async () => {
+      await Promise.all([udp.close(), tcp.close()]);
+    },
+  };
+}
+
+function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, e: StoreEvent): void {
+  // Zones that existed before the event too: a deleted zone's signing state must go as well.
+  const before = e.kind === 'zones' ? opts.reader.listZones().map((z) => z.name) : [];
+  if (opts.refreshOnEvents) opts.reader.refresh();
+  switch (e.kind) {
+    case 'change':
+    case 'resigned':
+      cache.onChange(e.zone, e.names);
+      return;
+    case 'keys':
+      opts.dnssec.invalidate(e.zone);
+      cache.onZoneReset(e.zone);
+      return;
+    case 'zones':
+      for (const name of new Set([...before, ...opts.reader.listZones().map((z) => z.name)])) opts.dnssec.invalidate(name);
+      cache.clear();
+      return;
+  }
+}

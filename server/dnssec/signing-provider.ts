@@ -1,0 +1,141 @@
+/**
+ * Query-time DNSSEC for the pipeline (server/query/zone-signing.ts). Per signed zone it loads the
+ * keyring once (and again after a key event), then:
+ *   - serves the signatures stored beside each name when they were made by the active ZSKs, carry
+ *     the served TTL and have not expired; otherwise it signs now through the signature cache;
+ *   - signs only what depends on the question (NSEC3 covers, compact-denial records) when asked,
+ *     through the same bounded cache, so repeated proofs (the closest encloser's match, the
+ *     wildcard cover, the SOA per serial) cost one signature each;
+ *   - reports a zone whose keys cannot be loaded as unavailable (the pipeline answers SERVFAIL
+ *     with an Extended DNS Error), retrying the key files after a short delay.
+ */
+import { compareSerial } from '../../core/rrset.js';
+import { RrType } from '../../core/rr-types.js';
+import { nsec3CompactNxname, nsec3Cover, nsec3Match, nsec3Rdata, nsec3Hash, hashIncrement, nsec3OwnerName, nsec3Ttl } from '../../signer/nsec3.js';
+import type { SignatureCache } from '../../signer/signature-cache.js';
+import type { ZoneSigner, ZoneSignerOptions } from '../../signer/zone-signer.js';
+import type { ZoneInfo, ZoneReader } from '../../zone-store/types.js';
+import type { LogFn } from '../log.js';
+import type { DnssecProvider, SignedRrset, SigningUnavailable, ZoneSigning } from '../query/zone-signing.js';
+import { loadKeyring, type ApexKeyRrsets } from './keyring.js';
+
+export interface SigningProviderOptions {
+  dataDir: string;
+  reader: ZoneReader;
+  cache: SignatureCache;
+  clock: () => number;
+  log: LogFn;
+  signerOptions?: Omit<ZoneSignerOptions, 'cache' | 'clock'>;
+  /** How long a failed key load is remembered before the files are read again. */
+  retrySeconds?: number;
+}
+
+type Slot = { kind: 'ready'; signing: ZoneSigning } | { kind: 'failed'; reason: SigningUnavailable; at: number };
+
+export class SigningProvider implements DnssecProvider {
+  private readonly slots = new Map<string, Slot>();
+
+  constructor(private readonly opts: SigningProviderOptions) {}
+
+  forZone(zone: ZoneInfo): ZoneSigning | SigningUnavailable | undefined {
+    if (!zone.settings.signed) return undefined;
+    const slot = this.slots.get(zone.name);
+    if (slot?.kind === 'ready') return slot.signing;
+    if (slot?.kind === 'failed' && this.opts.clock() - slot.at < (this.opts.retrySeconds ?? 5)) return slot.reason;
+    return this.load(zone);
+  }
+
+  invalidate(zone: string): void {
+    this.slots.delete(zone);
+  }
+
+  private load(zone: ZoneInfo): ZoneSigning | SigningUnavailable {
+    const keys = this.opts.reader.listKeys(zone);
+    const ring = loadKeyring(this.opts.dataDir, zone, keys, { ...this.opts.signerOptions, cache: this.opts.cache, clock: this.opts.clock });
+    if (!ring.ok) {
+      const reason = { unavailable: ring.reason };
+      this.opts.log('error', 'cannot load DNSSEC keys; DO=1 queries for the zone get SERVFAIL', { zone: zone.name, reason: ring.reason });
+      this.slots.set(zone.name, { kind: 'failed', reason, at: this.opts.clock() });
+      return reason;
+    }
+    const signing = new LoadedZoneSigning(zone, ring.signer, ring.apex, this.opts.clock);
+    this.slots.set(zone.name, { kind: 'ready', signing });
+    return signing;
+  }
+}
+
+/** RRSIG RDATA offsets (RFC 4034 §3.1): original TTL at 4, expiration at 8, key tag at 16. */
+const RRSIG_TTL = 4;
+const RRSIG_EXPIRATION = 8;
+const RRSIG_KEYTAG = 16;
+
+class LoadedZoneSigning implements ZoneSigning {
+  private readonly zskTags: Set<number>;
+  private readonly nsec3Ttl: number;
+  private readonly apexTtl: number;
+
+  constructor(
+    private readonly zone: ZoneInfo,
+    private readonly signer: ZoneSigner,
+    private readonly apexKeys: ApexKeyRrsets,
+    private readonly clock: () => number,
+  ) {
+    this.zskTags = new Set(signer.keys.zsks.map((k) => k.keyTag));
+    this.nsec3Ttl = nsec3Ttl(zone.settings);
+    this.apexTtl = zone.settings.soaTtl;
+  }
+
+  rrsetSigs(owner: string, type: number, ttl: number, rdatas: Buffer[], stored: Buffer[]): Buffer[] {
+    if (this.storedUsable(stored, ttl)) return stored;
+    return this.signer.signRrsetNow(owner, type, ttl, rdatas);
+  }
+
+  signSynthesized(owner: string, type: number, ttl: number, rdatas: Buffer[]): Buffer[] {
+    return this.signer.signRrsetNow(owner, type, ttl, rdatas);
+  }
+
+  apexRrsets(): SignedRrset[] {
+    const apex = this.zone.name;
+    const a = this.apexKeys;
+    const out: SignedRrset[] = [{ owner: apex, type: RrType.DNSKEY, ttl: this.apexTtl, rdatas: a.dnskey, sigs: this.signer.signDnskeySet(a.dnskey, this.apexTtl) }];
+    out.push({ owner: apex, type: RrType.NSEC3PARAM, ttl: this.nsec3Ttl, rdatas: a.nsec3param, sigs: this.signer.signApexRrset(RrType.NSEC3PARAM, this.nsec3Ttl, a.nsec3param) });
+    if (a.cds.length > 0) out.push({ owner: apex, type: RrType.CDS, ttl: this.apexTtl, rdatas: a.cds, sigs: this.signer.signApexRrset(RrType.CDS, this.apexTtl, a.cds) });
+    if (a.cdnskey.length > 0) out.push({ owner: apex, type: RrType.CDNSKEY, ttl: this.apexTtl, rdatas: a.cdnskey, sigs: this.signer.signApexRrset(RrType.CDNSKEY, this.apexTtl, a.cdnskey) });
+    return out;
+  }
+
+  nsec3Match(name: string, types: number[], stored: Buffer[]): SignedRrset {
+    return this.signed(nsec3Match(this.zone.name, name, types), stored);
+  }
+
+  nsec3Cover(name: string): SignedRrset {
+    return this.signed(nsec3Cover(this.zone.name, name), []);
+  }
+
+  nsec3Compact(name: string, types: number[] | undefined): SignedRrset {
+    if (types === undefined) return this.signed(nsec3CompactNxname(this.zone.name, name), []);
+    // RFC 9824 §3.2: NODATA at an existing (or wildcard-covered) name shows its real types.
+    const h = nsec3Hash(name);
+    const bitmap = types.length > 0 ? [...types, RrType.RRSIG] : [];
+    return this.signed({ owner: nsec3OwnerName(this.zone.name, h), rdata: nsec3Rdata(hashIncrement(h), bitmap) }, []);
+  }
+
+  private signed(rec: { owner: string; rdata: Buffer }, stored: Buffer[]): SignedRrset {
+    const rdatas = [rec.rdata];
+    const sigs = this.storedUsable(stored, this.nsec3Ttl) ? stored : this.signer.signRrsetNow(rec.owner, RrType.NSEC3, this.nsec3Ttl, rdatas);
+    return { owner: rec.owner, type: RrType.NSEC3, ttl: this.nsec3Ttl, rdatas, sigs };
+  }
+
+  /** Stored signatures are served when there is one per active ZSK, unexpired, for this TTL. */
+  private storedUsable(stored: readonly Buffer[], ttl: number): boolean {
+    if (stored.length !== this.zskTags.size) return false;
+    const now = this.clock() >>> 0;
+    for (const sig of stored) {
+      if (sig.length < 18) return false;
+      if (sig.readUInt32BE(RRSIG_TTL) !== ttl) return false;
+      if (!this.zskTags.has(sig.readUInt16BE(RRSIG_KEYTAG))) return false;
+      if (compareSerial(sig.readUInt32BE(RRSIG_EXPIRATION), now) <= 0) return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The composition root: config → store → signer → caches → transports → API → signals.
+ *
+ * Single process (workers ≤ 1): one store handle serves the writer (API) and the DNS reader;
+ * store events reach the DNS caches synchronously, so read-after-write holds trivially.
+ *
+ * Cluster (workers > 1): the primary is the only writer (API, key service, re-signing) and N
+ * node:cluster workers answer DNS on the same address (UDP handles are shared by the primary;
+ * TCP connections are distributed round-robin). Workers open the shards read-only (WAL lets them
+ * read while the writer commits) and receive every store event over IPC; the API answers 2xx
+ * only after every worker acknowledged (event-fanout.ts). Worker metrics are aggregated into the
+ * primary's /metrics with prom-client's AggregatorRegistry.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
+import { createApiConfig } from '../api/api-config.js';
+import { createApiServer } from '../api/api-server.js';
+import { SignatureCache } from '../signer/signature-cache.js';
+import type { SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
+import { KeyService } from './dnssec/key-service.js';
+import { SigningProvider } from './dnssec/signing-provider.js';
+import { startDnsService, type DnsService } from './dns-service.js';
+import { EventFanout } from './event-fanout.js';
+import type { LogFn, LogLevel } from './log.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ServeConfig {
+  dataDir: string;
+  dns: HostPort;
+  api: HostPort;
+  workers: number;
+  answerCacheBytes: number;
+  signatureCacheBytes: number;
+  logLevel: LogLevel;
+  metricsAccess: 'open' | 'token';
+  healthAccess: 'open' | 'token';
+}
+
+export interface RunningServer {
+  dns: HostPort;
+  api: HostPort;
+  keys: KeyService;
+  close(): Promise<void>;
+}
+
+/** The worker entry (compiled next to this file). */
+export const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+
+export const clock = (): number => Math.floor(Date.now() / 1000);
+
+export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log: LogFn): Promise<RunningServer> {
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
+  const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache });
+  keys.loadAll();
+  store.setSigner(keys.registry);
+  store.onEvent((e) => {
+    if (e.kind === 'keys' || e.kind === 'zones') {
+      const z = e.kind === 'keys' ? store.getZone(e.zone) : undefined;
+      if (z !== undefined) keys.loadZone(z);
+      else if (e.kind === 'zones') keys.loadAll();
+    }
+  });
+  const apiConfig = createApiConfig({ metricsAccess: cfg.metricsAccess, healthAccess: cfg.healthAccess });
+  if (!apiConfig.ok) throw new Error(`API configuration: ${apiConfig.errors.join('; ')}`);
+
+  let dns: HostPort;
+  let stopDns: () => Promise<void>;
+  let propagate: () => Promise<void>;
+  let registry: Registry;
+  if (cfg.workers <= 1) {
+    registry = new Registry();
+    collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
+    const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log });
+    const service: DnsService = await startDnsService({
+      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,
+    });
+    store.onEvent((e) => service.applyEvent(e));
+    dns = service.address();
+    stopDns = () => service.close();
+    propagate = () => Promise.resolve();
+  } else {
+    const fanout = new EventFanout(log);
+    store.onEvent((e) => fanout.publish(e));
+    registry = new ClusterRegistry();
+    collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
+    const workers = await forkWorkers(cfg, fanout, log);
+    dns = { host: cfg.dns.host, port: workers.port };
+    stopDns = () => stopWorkers(workers.list);
+    propagate = () => fanout.waitForAll();
+  }
+
+  const apiLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: object): void => log(level, msg, fields as Record<string, unknown> | undefined);
+  const api = createApiServer({ store, registry, keys, propagate: () => propagate(), config: apiConfig.config, log: apiLog });
+  let apiAddr: HostPort;
+  try {
+    const a = await api.listen(cfg.api.host, cfg.api.port);
+    apiAddr = { host: a.address, port: a.port };
+  } catch (err) {
+    await stopDns();
+    throw err;
+  }
+  return {
+    dns,
+    api: apiAddr,
+    keys,
+    close: async () => {
+      await api.close();
+      await stopDns();
+    },
+  };
+}
+
+/** /metrics in cluster mode: the primary's own metrics plus every worker's, aggregated. */
+class ClusterRegistry extends Registry {
+  private readonly aggregator = new AggregatorRegistry();
+  override async metrics(): Promise<string> {
+    const own = await super.metrics();
+    const workers = await this.aggregator.clusterMetrics().catch((err: unknown) => `# worker metrics unavailable: ${String(err)}\n`);
+    return `${own}\n${workers}`;
+  }
+}
+
+interface WorkerSet {
+  list: Worker[];
+  port: number;
+}
+
+interface ReadyMessage {
+  t: 'ready';
+  port: number;
+}
+
+function isReady(m: unknown): m is ReadyMessage {
+  return typeof m === 'object' && m !== null && (m as { t?: unknown }).t === 'ready';
+}
+
+async function forkWorkers(cfg: ServeConfig, fanout: EventFanout, log: LogFn): Promise<WorkerSet> {
+  cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], silent: false });
+  const list: Worker[] = [];
+  let port = cfg.dns.port;
+  let stopping = false;
+  const env = (p: number): Record<string, string> => ({ IDZONE_WORKER_CONFIG: JSON.stringify({ ...cfg, dns: { host: cfg.dns.host, port: p } }) });
+  const spawn = (p: number): Promise<Worker> =>
+    new Promise((resolve, reject) => {
+      const w = cluster.fork(env(p));
+      fanout.addWorker(w);
+      const onExit = (code: number): void => reject(new Error(`DNS worker exited during start-up (code ${code})`));
+      w.once('exit', onExit);
+      w.on('message', (m: unknown) => {
+        if (!isReady(m)) return;
+        w.off('exit', onExit);
+        port = m.port;
+        w.on('exit', (code, signal) => {
+          if (stopping || (w as Worker & { idzoneStopping?: boolean }).idzoneStopping) return;
+          log('error', 'DNS worker died; starting a replacement', { worker: w.id, code, signal });
+          const i = list.indexOf(w);
+          spawn(port).then(
+            (n) => (i >= 0 ? list.splice(i, 1, n) : list.push(n)),
+            (err: unknown) => log('error', 'could not replace DNS worker', { err: String(err) }),
+          );
+        });
+        resolve(w);
+      });
+    });
+  // The first worker binds (port 0 picks a free port); the others share that address.
+  list.push(await spawn(port));
+  for (let i = 1; i < cfg.workers; i++) list.push(await spawn(port));
+  process.once('exit', () => {
+    stopping = true;
+  });
+  return { list, port };
+}
+
+async function stopWorkers(list: Worker[]): Promise<void> {
+  await Promise.all(
+    list.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          (w as Worker & { idzoneStopping?: boolean }).idzoneStopping = true;
+          if (w.isDead()) return resolve();
+          const t = setTimeout(() => {
+            w.process.kill('SIGKILL');
+            resolve();
+          }, 3000);
+          w.once('exit', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          w.process.kill('SIGTERM');
+        }),
+    ),
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * Finished answers, keyed by (qname, qtype, DO, EDNS present), stored as encoded messages with a
+ * zero ID. A hit is a copy plus two patches: the query's ID and its question bytes, so the
+ * question's original case (0x20) is echoed exactly. Bounded by bytes with LRU eviction (a Map
+ * keeps insertion order; a hit re-inserts). Invalidation follows the store's change events:
+ * 'name' answers drop when their own name changes, 'zone' answers (denials, wildcards, apex) drop
+ * on any change in their zone, and key changes drop the whole zone.
+ */
+import type { CacheScope } from './answer-plan.js';
+
+interface Entry {
+  key: string;
+  qname: string;
+  zone: string;
+  scope: CacheScope;
+  gen: number;
+  bytes: Buffer;
+}
+
+export interface AnswerCacheStats {
+  hits: number;
+  misses: number;
+  evictions: number;
+  entries: number;
+  bytes: number;
+}
+
+const ENTRY_OVERHEAD = 200; // rough per-entry bookkeeping bytes, so tiny answers still count
+
+export class AnswerCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly byName = new Map<string, Set<string>>();
+  private readonly zoneGen = new Map<string, number>();
+  private readonly keyGen = new Map<string, number>();
+  private used = 0;
+  readonly stats: AnswerCacheStats = { hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0 };
+
+  constructor(private readonly maxBytes: number) {}
+
+  static key(qname: string, qtype: number, dnssecOk: boolean, edns: boolean): string {
+    return `${qname}|${qtype}|${dnssecOk ? 1 : 0}${edns ? 1 : 0}`;
+  }
+
+  /** The cached message for `key`, or undefined. The caller must copy before patching. */
+  get(key: string): Buffer | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined || !this.isCurrent(e)) {
+      if (e !== undefined) this.remove(e);
+      this.stats.misses++;
+      return undefined;
+    }
+    this.entries.delete(key);
+    this.entries.set(key, e);
+    this.stats.hits++;
+    return e.bytes;
+  }
+
+  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer): void {
+    if (scope === 'none' || this.maxBytes <= 0) return;
+    const size = bytes.length + key.length + ENTRY_OVERHEAD;
+    if (size > this.maxBytes / 4) return;
+    const old = this.entries.get(key);
+    if (old !== undefined) this.remove(old);
+    const gen = scope === 'zone' ? this.gen(this.zoneGen, zone) : this.gen(this.keyGen, zone);
+    const e: Entry = { key, qname, zone, scope, gen, bytes: Buffer.from(bytes) };
+    this.entries.set(key, e);
+    let keys = this.byName.get(qname);
+    if (keys === undefined) this.byName.set(qname, (keys = new Set()));
+    keys.add(key);
+    this.used += size;
+    while (this.used > this.maxBytes) this.evictOldest();
+    this.syncStats();
+  }
+
+  /** A committed change in `zone` touching `names`. */
+  onChange(zone: string, names: readonly string[]): void {
+    this.zoneGen.set(zone, this.gen(this.zoneGen, zone) + 1);
+    for (const n of names) this.dropName(n);
+    this.syncStats();
+  }
+
+  /** Keys or zone settings changed, or the zone was deleted: nothing cached for it stays valid. */
+  onZoneReset(zone: string): void {
+    this.zoneGen.set(zone, this.gen(this.zoneGen, zone) + 1);
+    this.keyGen.set(zone, this.gen(this.keyGen, zone) + 1);
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.byName.clear();
+    this.used = 0;
+    this.syncStats();
+  }
+
+  private isCurrent(e: Entry): boolean {
+    const table = e.scope === 'zone' ? this.zoneGen : this.keyGen;
+    return this.gen(table, e.zone) === e.gen && this.gen(this.keyGen, e.zone) >= 0;
+  }
+
+  private gen(table: Map<string, number>, zone: string): number {
+    return table.get(zone) ?? 0;
+  }
+
+  private dropName(name: string): void {
+    const keys = this.byName.get(name);
+    if (keys === undefined) return;
+    for (const k of keys) {
+      const e = this.entries.get(k);
+      if (e !== undefined) this.remove(e);
+    }
+  }
+
+  private evictOldest(): void {
+    const first = this.entries.values().next();
+    if (first.done === true) {
+      this.used = 0;
+      return;
+    }
+    this.remove(first.value);
+    this.stats.evictions++;
+  }
+
+  private remove(e: Entry): void {
+    if (!this.entries.delete(e.key)) return;
+    this.used -= e.bytes.length + e.key.length + ENTRY_OVERHEAD;
+    const keys = this.byName.get(e.qname);
+    if (keys !== undefined) {
+      keys.delete(e.key);
+      if (keys.size === 0) this.byName.delete(e.qname);
+    }
+  }
+
+  private syncStats(): void {
+    this.stats.entries = this.entries.size;
+    this.stats.bytes = this.used;
+  }
+}

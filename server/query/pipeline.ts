@@ -1,0 +1,102 @@
+/**
+ * The query pipeline: fixed stages, each with one failure outcome (STYLE.md "named stages").
+ *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder
+ *   policy  class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
+ *           here (zone transfer is served only over TCP/TLS to authorised peers)
+ *   cache   finished answers by (qname, qtype, DO, EDNS)
+ *   zone    longest-suffix match, else REFUSED (RFC 8906 practice for authoritative-only servers)
+ *   sign    a signed zone whose keys cannot be loaded answers DO=1 queries SERVFAIL + EDE,
+ *           never unsigned data
+ *   lookup  → plan (lookup.ts, build-plan.ts)
+ *   encode  one place (encode-plan.ts); TC=1 when a UDP answer does not fit
+ * Exceptions are faults: SERVFAIL, a log line and a counter, and the server keeps serving.
+ */
+import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';
+import type { ZoneReader } from '../../zone-store/types.js';
+import type { QueryContext, QueryHandler } from '../transport/types.js';
+import { decodeQuery, type ParsedQuery } from '../wire/decode-query.js';
+import type { LogFn } from '../log.js';
+import { AnswerCache } from './answer-cache.js';
+import { buildPlan } from './build-plan.js';
+import { createEncodeBuffers, encodeError, encodePlan, patchCached, type EncodeBuffers } from './encode-plan.js';
+import { lookupName } from './lookup.js';
+import type { QueryMetrics } from './query-metrics.js';
+import { isUnavailable, type DnssecProvider } from './zone-signing.js';
+
+export interface PipelineDeps {
+  reader: ZoneReader;
+  dnssec: DnssecProvider;
+  cache: AnswerCache;
+  metrics: QueryMetrics;
+  log: LogFn;
+}
+
+export function createQueryHandler(deps: PipelineDeps): QueryHandler {
+  const buffers: EncodeBuffers = createEncodeBuffers();
+  return (msg: Buffer, ctx: QueryContext) => {
+    const started = process.hrtime.bigint();
+    const decoded = decodeQuery(msg);
+    if (decoded.kind === 'drop') {
+      deps.metrics.dropped(ctx.transport, 'undecodable');
+      return null;
+    }
+    if (decoded.kind === 'error') {
+      const out = encodeError(buffers, decoded, decoded.rcode, undefined);
+      deps.metrics.observe(ctx.transport, 0, decoded.rcode, elapsed(started));
+      return out;
+    }
+    const q = decoded.query;
+    let response: Buffer;
+    let rcode: number;
+    try {
+      [response, rcode] = answer(deps, buffers, q, ctx);
+    } catch (err) {
+      deps.log('error', 'query failed with an internal error', { qname: q.qname, qtype: q.qtype, err: (err as Error).stack ?? String(err) });
+      response = encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: 'internal error' });
+      rcode = Rcode.SERVFAIL;
+    }
+    deps.metrics.observe(ctx.transport, q.qtype, rcode, elapsed(started));
+    return response;
+  };
+}
+
+function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext): [Buffer, number] {
+  const policy = checkPolicy(q);
+  if (policy !== undefined) return [encodeError(buffers, q, policy.rcode, policy.ede), policy.rcode];
+  const dnssecOk = q.edns?.do === true;
+  const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
+  const cached = deps.cache.get(key);
+  if (cached !== undefined) {
+    const out = patchCached(buffers, cached, q, ctx.transport);
+    return [out, out[3]! & 0x0f];
+  }
+  const zone = deps.reader.findZone(q.qname);
+  if (zone === undefined) return [encodeError(buffers, q, Rcode.REFUSED, { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this name' }), Rcode.REFUSED];
+  let signing;
+  if (zone.settings.signed) {
+    const s = deps.dnssec.forZone(zone);
+    if (!isUnavailable(s)) signing = s;
+    // Never unsigned data to a DO=1 client of a signed zone (the provider logs the cause once
+    // per retry period); DO=0 clients get the unsigned data, which they would not validate.
+    else if (dnssecOk) return [encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }), Rcode.SERVFAIL];
+  }
+  const outcome = lookupName(deps.reader, zone, q.qname);
+  const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
+  plan.zone = zone.name;
+  const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
+  if (full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full);
+  return [bytes, plan.rcode];
+}
+
+function checkPolicy(q: ParsedQuery): { rcode: number; ede?: { code: number; text: string } } | undefined {
+  if (q.opcode !== 0) return { rcode: Rcode.NOTIMP };
+  if (q.qclass !== RrClass.IN && q.qclass !== RrClass.ANY) return { rcode: Rcode.REFUSED, ede: { code: EdeCode.NOT_SUPPORTED, text: 'only class IN is served' } };
+  if (q.qtype === RrType.NXNAME) return { rcode: Rcode.FORMERR, ede: { code: EdeCode.INVALID_QUERY_TYPE, text: 'NXNAME is a meta-type and cannot be queried' } };
+  if (q.qtype === RrType.OPT || q.qtype === RrType.TSIG) return { rcode: Rcode.FORMERR, ede: { code: EdeCode.INVALID_QUERY_TYPE, text: 'meta-type in the question' } };
+  if (q.qtype === RrType.AXFR || q.qtype === RrType.IXFR) return { rcode: Rcode.REFUSED, ede: { code: EdeCode.PROHIBITED, text: 'zone transfer is not allowed for this client' } };
+  return undefined;
+}
+
+function elapsed(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}

@@ -1,0 +1,59 @@
+/**
+ * DNS query metrics, declared beside the code that emits them, on an injected prom-client
+ * registry (never the global one). Label values come from small closed sets: transport, a fixed
+ * list of qtype names (anything else is "other"), rcode names.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { Rcode, RrType, typeToString } from '../../core/rr-types.js';
+import type { AnswerCacheStats } from './answer-cache.js';
+
+const QTYPE_LABELS: ReadonlySet<number> = new Set([
+  RrType.TLSA, RrType.SSHFP, RrType.SOA, RrType.NS, RrType.DNSKEY, RrType.NSEC3PARAM, RrType.CDS, RrType.CDNSKEY,
+  RrType.ANY, RrType.A, RrType.AAAA, RrType.AXFR, RrType.IXFR, RrType.DS, RrType.RRSIG, RrType.NSEC3,
+]);
+const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) => [v, k]));
+
+export interface QueryMetrics {
+  observe(transport: string, qtype: number, rcode: number, seconds: number): void;
+  dropped(transport: string, reason: string): void;
+}
+
+export function createQueryMetrics(registry: Registry, cacheStats: () => AnswerCacheStats): QueryMetrics {
+  const queries = new Counter({ name: 'idzone_dns_queries_total', help: 'DNS queries answered, by transport, qtype and rcode', labelNames: ['transport', 'qtype', 'rcode'], registers: [registry] });
+  const dropped = new Counter({ name: 'idzone_dns_dropped_total', help: 'DNS messages dropped without an answer (malformed beyond a header, responses)', labelNames: ['transport', 'reason'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'idzone_dns_answer_duration_seconds',
+    help: 'Time from a decoded query to its encoded answer',
+    labelNames: ['transport'],
+    buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05],
+    registers: [registry],
+  });
+  const cacheCounter = (name: string, help: string, pick: (s: AnswerCacheStats) => number): void => {
+    let last = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = pick(cacheStats());
+        if (now > last) this.inc(now - last);
+        last = now;
+      },
+    });
+  };
+  cacheCounter('idzone_answer_cache_hits_total', 'Answers served from the answer cache', (s) => s.hits);
+  cacheCounter('idzone_answer_cache_misses_total', 'Queries the answer cache could not serve', (s) => s.misses);
+  cacheCounter('idzone_answer_cache_evictions_total', 'Answers evicted from the answer cache to stay within its byte budget', (s) => s.evictions);
+  return {
+    observe(transport, qtype, rcode, seconds) {
+      const t = QTYPE_LABELS.has(qtype) ? typeToString(qtype) : 'other';
+      queries.inc({ transport, qtype: t, rcode: RCODE_NAMES.get(rcode) ?? String(rcode) });
+      latency.observe({ transport }, seconds);
+    },
+    dropped(transport, reason) {
+      dropped.inc({ transport, reason });
+    },
+  };
+}
+
+export const NO_METRICS: QueryMetrics = { observe: () => undefined, dropped: () => undefined };

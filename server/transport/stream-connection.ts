@@ -1,0 +1,212 @@
+/**
+ * One DNS-over-stream connection (TCP now, TLS later; RFC 7766, RFC 1035 §4.2.2): messages framed
+ * by a two-octet length, processed as soon as each is complete (pipelining, RFC 7766 §6.2.1.1),
+ * answered in processing order with the answers of one read coalesced into one write (§8).
+ *
+ * Limits, each bounding what one client can hold:
+ * - the idle timer is re-armed only by a complete message (RFC 7766 §6.2.3), so a client that
+ *   trickles bytes, or announces a length it never sends, is closed when it expires;
+ * - unprocessed input is at most one read chunk plus one partial message (≤ 65537 octets), since
+ *   every complete message is handled at once and reading stops while output is blocked;
+ * - when the socket's queued output passes `maxWriteBuffer`, reading and processing pause until
+ *   it drains (a client that does not read its answers is eventually dropped by the idle timer);
+ * - a zero-length message closes the connection.
+ * When the client ends or resets the connection, unprocessed queries are dropped and nothing more
+ * is sent (RFC 7766 §6.2.4).
+ */
+import type { Socket } from 'node:net';
+import type { QueryContext, QueryHandler, TcpStats, TransportErrorHandler, TransportKind } from './types.js';
+
+/** What a connection needs from its server. */
+export interface StreamHost {
+  readonly transport: TransportKind;
+  readonly handler: QueryHandler;
+  readonly stats: TcpStats;
+  readonly maxWriteBuffer: number;
+  readonly onError: TransportErrorHandler;
+  /** Idle timeout to apply now (shorter when the server is loaded). */
+  idleTimeoutMs(): number;
+  onClosed(conn: StreamConnection): void;
+}
+
+const MAX_FRAME = 65535;
+
+export class StreamConnection {
+  readonly remoteAddress: string;
+  private readonly remotePort: number;
+  private input: Buffer | null = null;
+  private timer: NodeJS.Timeout;
+  private timerMs: number;
+  private done = false;
+  private blocked = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly host: StreamHost,
+  ) {
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.timerMs = host.idleTimeoutMs();
+    this.timer = setTimeout(() => this.onIdle(), this.timerMs);
+    this.timer.unref();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('end', () => this.stop());
+    socket.on('error', (err) => this.onSocketError(err));
+    socket.on('close', () => this.onClose());
+  }
+
+  /** Shortens the idle timer to at most `ms` from now (used when the server becomes loaded). */
+  limitIdle(ms: number): void {
+    if (this.done || this.timerMs <= ms) return;
+    this.arm(ms);
+  }
+
+  destroy(): void {
+    this.stop();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.done) return;
+    this.input = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
+    this.pump();
+  }
+
+  private onDrain(): void {
+    if (!this.blocked || this.done) return;
+    this.blocked = false;
+    this.socket.resume();
+    this.pump();
+  }
+
+  /** Handles complete messages in batches until input runs out or output backs up. */
+  private pump(): void {
+    while (!this.done && !this.blocked && this.input !== null) {
+      const frames = this.takeBatch();
+      if (frames.length > 0) this.write(frames);
+      if (this.done) return;
+      if (this.socket.writableLength > this.host.maxWriteBuffer) {
+        this.blocked = true;
+        this.socket.pause();
+        return;
+      }
+      if (!this.hasCompleteMessage()) return;
+    }
+  }
+
+  /** Handles messages until the input has no complete one or the batch reaches maxWriteBuffer. */
+  private takeBatch(): Buffer[] {
+    const frames: Buffer[] = [];
+    let bytes = 0;
+    let input = this.input!;
+    let off = 0;
+    while (input.length - off >= 2 && bytes <= this.host.maxWriteBuffer) {
+      const len = input.readUInt16BE(off);
+      if (len === 0) {
+        this.host.stats.closedByZeroLength++;
+        this.destroy();
+        return [];
+      }
+      if (input.length - off - 2 < len) break;
+      const msg = input.subarray(off + 2, off + 2 + len);
+      off += 2 + len;
+      this.arm(this.host.idleTimeoutMs());
+      bytes += this.answer(msg, frames);
+      if (this.done) return [];
+    }
+    this.input = off >= input.length ? null : input.subarray(off);
+    return frames;
+  }
+
+  private hasCompleteMessage(): boolean {
+    const input = this.input;
+    return input !== null && input.length >= 2 && input.length - 2 >= input.readUInt16BE(0);
+  }
+
+  /** Runs the handler on one message; pushes its answers and returns their framed size. */
+  private answer(msg: Buffer, frames: Buffer[]): number {
+    const stats = this.host.stats;
+    stats.messages++;
+    const ctx: QueryContext = {
+      transport: this.host.transport,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      idleTimeoutMs: this.timerMs,
+    };
+    let out: Buffer | readonly Buffer[] | null;
+    try {
+      out = this.host.handler(msg, ctx);
+    } catch (err) {
+      stats.handlerErrors++;
+      this.host.onError(err, `${this.host.transport} handler`);
+      return 0;
+    }
+    if (out === null) {
+      stats.dropped++;
+      return 0;
+    }
+    let bytes = 0;
+    for (const b of Buffer.isBuffer(out) ? [out] : (out as readonly Buffer[])) {
+      if (b.length === 0 || b.length > MAX_FRAME) {
+        stats.oversizeResponses++;
+        this.host.onError(new RangeError(`response of ${b.length} octets cannot be framed`), `${this.host.transport} framing`);
+        continue;
+      }
+      stats.responses++;
+      frames.push(b);
+      bytes += 2 + b.length;
+    }
+    return bytes;
+  }
+
+  /** One write for the whole batch: length prefixes and messages copied into a single buffer. */
+  private write(frames: readonly Buffer[]): void {
+    let total = 0;
+    for (const f of frames) total += 2 + f.length;
+    const out = Buffer.allocUnsafe(total);
+    let o = 0;
+    for (const f of frames) {
+      out.writeUInt16BE(f.length, o);
+      o += 2 + f.copy(out, o + 2);
+    }
+    this.socket.write(out);
+  }
+
+  private arm(ms: number): void {
+    if (ms === this.timerMs) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(() => this.onIdle(), ms);
+    this.timer.unref();
+  }
+
+  private onIdle(): void {
+    if (this.socket.destroyed) return;
+    this.host.stats.closedByIdleTimeout++;
+    this.destroy();
+  }
+
+  /** Stops processing: queued input is dropped and nothing more is written. */
+  private stop(): void {
+    this.done = true;
+    this.input = null;
+  }
+
+  private onSocketError(err: Error): void {
+    this.host.stats.socketErrors++;
+    // Resets and broken pipes are ordinary client behaviour; report only the unexpected.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ECONNRESET' && code !== 'EPIPE') this.host.onError(err, `${this.host.transport} socket`);
+  }
+
+  private onClose(): void {
+    this.stop();
+    clearTimeout(this.timer);
+    this.host.onClosed(this);
+  }
+}

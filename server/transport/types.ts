@@ -1,0 +1,77 @@
+/**
+ * The contract between transports and the query pipeline: a transport hands the handler one
+ * complete DNS message (bytes) and sends back what the handler returns. Transports know framing,
+ * timeouts and limits, never DNS (STYLE.md §Layout); the handler knows DNS, never sockets, in the
+ * way Knot's handler.c serves UDP, TCP and TLS through one function.
+ */
+
+export type TransportKind = 'udp' | 'tcp' | 'tls';
+
+export interface QueryContext {
+  transport: TransportKind;
+  remoteAddress: string;
+  remotePort: number;
+  /**
+   * Stream transports only: the idle timeout currently applied to this connection, for an
+   * edns-tcp-keepalive option in the response (RFC 7828 §3.3.2).
+   */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * Answers one message, synchronously. Returns one response, several (a stream answer spread over
+ * messages, as AXFR needs; UDP sends each as its own datagram), or null to send nothing.
+ * The message buffer is not reused by the transport, but the handler must not modify it.
+ * Returned buffers may be queued on the socket: they must not be reused afterwards
+ * (ResponseWriter.finish() returns a fresh copy for that reason).
+ */
+export type QueryHandler = (msg: Buffer, ctx: QueryContext) => Buffer | readonly Buffer[] | null;
+
+/** Receives faults that are logged and counted, never thrown: handler exceptions, socket errors. */
+export type TransportErrorHandler = (err: unknown, where: string) => void;
+
+export interface ListenAddress {
+  address: string;
+  port: number;
+}
+
+export interface UdpStats {
+  messages: number;
+  responses: number;
+  /** Messages the handler chose not to answer (returned null). */
+  dropped: number;
+  handlerErrors: number;
+  sendErrors: number;
+}
+
+export interface TcpStats {
+  messages: number;
+  responses: number;
+  dropped: number;
+  handlerErrors: number;
+  connectionsAccepted: number;
+  connectionsOpen: number;
+  /** Refused at accept: total or per-address limit reached. */
+  connectionsRejected: number;
+  closedByIdleTimeout: number;
+  closedByZeroLength: number;
+  /** Responses not sent because they were empty or longer than 65535 octets. */
+  oversizeResponses: number;
+  socketErrors: number;
+}
+
+export function newTcpStats(): TcpStats {
+  return {
+    messages: 0,
+    responses: 0,
+    dropped: 0,
+    handlerErrors: 0,
+    connectionsAccepted: 0,
+    connectionsOpen: 0,
+    connectionsRejected: 0,
+    closedByIdleTimeout: 0,
+    closedByZeroLength: 0,
+    oversizeResponses: 0,
+    socketErrors: 0,
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * DNS over UDP (RFC 1035 §4.2.1): one datagram in, the handler's answer out to the sender. The
+ * socket binds with `exclusive: false`, so node:cluster workers share one port, and asks for large
+ * kernel buffers so bursts are queued rather than dropped. A handler exception or a send error is
+ * reported and counted; the socket keeps serving.
+ */
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ListenAddress, QueryContext, QueryHandler, TransportErrorHandler, UdpStats } from './types.js';
+
+export interface UdpTransportOptions {
+  host: string;
+  port: number;
+  handler: QueryHandler;
+  onError?: TransportErrorHandler;
+  /** Requested SO_RCVBUF/SO_SNDBUF; the kernel may cap it (net.core.rmem_max). */
+  socketBufferBytes?: number;
+}
+
+export interface UdpTransport {
+  listen(): Promise<void>;
+  address(): ListenAddress;
+  close(): Promise<void>;
+  stats(): UdpStats;
+}
+
+const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
+
+export function createUdpTransport(opts: UdpTransportOptions): UdpTransport {
+  const onError = opts.onError ?? (() => {});
+  const counters: UdpStats = { messages: 0, responses: 0, dropped: 0, handlerErrors: 0, sendErrors: 0 };
+  const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  let listening = false;
+
+  const onSent = (err: Error | null): void => {
+    if (err === null) return;
+    counters.sendErrors++;
+    onError(err, 'udp send');
+  };
+
+  socket.on('message', (msg, rinfo) => {
+    counters.messages++;
+    const ctx: QueryContext = { transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port };
+    let out: Buffer | readonly Buffer[] | null;
+    try {
+      out = opts.handler(msg, ctx);
+    } catch (err) {
+      counters.handlerErrors++;
+      onError(err, 'udp handler');
+      return;
+    }
+    if (out === null) {
+      counters.dropped++;
+      return;
+    }
+    if (Buffer.isBuffer(out)) {
+      counters.responses++;
+      socket.send(out, rinfo.port, rinfo.address, onSent);
+      return;
+    }
+    for (const b of out as readonly Buffer[]) {
+      counters.responses++;
+      socket.send(b, rinfo.port, rinfo.address, onSent);
+    }
+  });
+
+  return {
+    listen: () => bindSocket(socket, opts, onError).then(() => void (listening = true)),
+    address: () => {
+      const a = socket.address();
+      return { address: a.address, port: a.port };
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!listening) return resolve();
+        listening = false;
+        socket.close(() => resolve());
+      }),
+    stats: () => ({ ...counters }),
+  };
+}
+
+function bindSocket(socket: dgram.Socket, opts: UdpTransportOptions, onError: TransportErrorHandler): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onBindError = (err: Error): void => reject(err);
+    socket.once('error', onBindError);
+    socket.bind({ address: opts.host, port: opts.port, exclusive: false }, () => {
+      socket.off('error', onBindError);
+      socket.on('error', (err) => onError(err, 'udp socket'));
+      sizeBuffers(socket, opts.socketBufferBytes ?? DEFAULT_SOCKET_BUFFER, onError);
+      resolve();
+    });
+  });
+}
+
+/** Best effort: an unprivileged process may not exceed the kernel's maximum, which is fine. */
+function sizeBuffers(socket: dgram.Socket, bytes: number, onError: TransportErrorHandler): void {
+  try {
+    if (socket.getRecvBufferSize() < bytes) socket.setRecvBufferSize(bytes);
+    if (socket.getSendBufferSize() < bytes) socket.setSendBufferSize(bytes);
+  } catch (err) {
+    onError(err, 'udp buffer size');
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Entry point of a DNS worker process (node:cluster, forked by main.ts). Opens the data
+ * directory read-only, answers DNS on the shared address, applies the writer's store events
+ * received over IPC and acknowledges each one (read-after-write), and reports its metrics to the
+ * primary's aggregator.
+ */
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { SignatureCache } from '../signer/signature-cache.js';
+import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
+import { SigningProvider } from './dnssec/signing-provider.js';
+import { startDnsService } from './dns-service.js';
+import { isEventMessage, type AckMessage } from './event-fanout.js';
+import { createLogger } from './log.js';
+import { clock, type ServeConfig } from './main.js';
+
+async function main(): Promise<void> {
+  const cfg = JSON.parse(process.env['IDZONE_WORKER_CONFIG'] ?? '{}') as ServeConfig;
+  const log = createLogger(cfg.logLevel, process.stderr, `[worker ${process.pid}] `);
+  const store = openSqliteStore(cfg.dataDir, { readonly: true });
+  const registry = new Registry();
+  AggregatorRegistry.setRegistries([registry]);
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
+  const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log });
+  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });
+  process.on('message', (m: unknown) => {
+    if (!isEventMessage(m)) return;
+    dns.applyEvent(m.event);
+    const ack: AckMessage = { t: 'ack', seq: m.seq };
+    process.send?.(ack);
+  });
+  const stop = (): void => {
+    dns.close().finally(() => {
+      store.close();
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => undefined); // the primary decides; Ctrl-C reaches both
+  process.send?.({ t: 'ready', port: dns.address().port });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`idzone worker failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

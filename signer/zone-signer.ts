@@ -1,0 +1,150 @@
+/**
+ * The signer of one zone, built from its active keys (a CSK counts as both KSK and ZSK). It makes
+ * what the writer stores beside a name (NodeSigner.signNode: one RRSIG per active ZSK for each
+ * RRset, and for the name's own white-lies NSEC3 match record), what the apex needs (the DNSKEY
+ * RRset signed by the KSKs, SOA/NS/NSEC3PARAM/CDS/CDNSKEY by the ZSKs), and what only a query can
+ * ask for (signRrsetNow: NSEC3 covers and other per-question records, through the signature cache).
+ * RFC 4035 §2.2: every RRset is signed with each algorithm in the DNSKEY RRset — signing with every
+ * active ZSK satisfies that. NSEC3 TTLs follow RFC 9077 §3 (min of SOA TTL and SOA MINIMUM).
+ * SignerRegistry dispatches the store's single NodeSigner hook to the right zone's signer.
+ */
+import type { RrsetData } from '../core/rrset.js';
+import type { NodeSigner, ZoneInfo } from '../zone-store/types.js';
+import { RrType } from '../core/rr-types.js';
+import { canonicalOwnerWire, canonicalRrsetWire } from './canonical.js';
+import { SignerError, SignerErrorCode } from './errors.js';
+import type { SigningKey } from './keys.js';
+import { APEX_NSEC3_TYPES, nsec3Match, nsec3Ttl, type Nsec3Record } from './nsec3.js';
+import { signCanonicalRrset } from './rrsig.js';
+import { signatureCacheKey, type SignatureCache } from './signature-cache.js';
+import { resolveValidityConfig, signatureWindow, type ValidityConfig } from './validity.js';
+
+export interface ZoneKeys {
+  zsks: SigningKey[];
+  ksks: SigningKey[];
+}
+
+export interface ZoneSignerOptions {
+  validity?: Partial<ValidityConfig>;
+  /** Unix seconds; defaults to the system clock. */
+  clock?: () => number;
+  /** Shared cache for query-time and apex signatures; without one every call signs. */
+  cache?: SignatureCache;
+  /** Types listed in the apex NSEC3 besides its data types (default APEX_NSEC3_TYPES). */
+  apexTypes?: readonly number[];
+}
+
+/** A white-lies NSEC3 record with the TTL it is served and signed with. */
+export interface Nsec3WithTtl extends Nsec3Record {
+  ttl: number;
+}
+
+export type NodeSignatures = ReturnType<NodeSigner['signNode']>;
+
+export class ZoneSigner implements NodeSigner {
+  readonly apex: string;
+  readonly keys: Readonly<ZoneKeys>;
+  readonly #validity: ValidityConfig;
+  readonly #clock: () => number;
+  readonly #cache: SignatureCache | undefined;
+  readonly #apexTypes: readonly number[];
+  readonly #apexWire: Buffer;
+
+  constructor(apex: string, keys: ZoneKeys, opts: ZoneSignerOptions = {}) {
+    if (keys.zsks.length === 0 || keys.ksks.length === 0) {
+      throw new SignerError(SignerErrorCode.NO_KEYS, `zone ${apex} needs at least one active ZSK and one active KSK (or a CSK)`);
+    }
+    this.apex = apex;
+    this.keys = { zsks: [...keys.zsks], ksks: [...keys.ksks] };
+    this.#validity = resolveValidityConfig(opts.validity);
+    this.#clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.#cache = opts.cache;
+    this.#apexTypes = opts.apexTypes ?? APEX_NSEC3_TYPES;
+    this.#apexWire = canonicalOwnerWire(apex);
+  }
+
+  /**
+   * Write-time signatures of one name: for each RRset (in input order) one RRSIG per active ZSK,
+   * and the RRSIGs of the name's white-lies NSEC3 (see nodeNsec3). Not cached: the writer stores
+   * them. A name with neither RRsets nor descendants does not exist and gets nothing.
+   */
+  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): NodeSignatures {
+    this.#checkZone(zone);
+    const now = this.#clock();
+    const rrsetSigs = rrsets.map((r) => this.#signWith(this.keys.zsks, owner, r.type, r.ttl, r.rdatas, now, false));
+    const nsec3 = this.nodeNsec3(zone, owner, rrsets.map((r) => r.type), descendants);
+    const nsec3Sigs = nsec3 === undefined ? [] : this.#signWith(this.keys.zsks, nsec3.owner, RrType.NSEC3, nsec3.ttl, [nsec3.rdata], now, false);
+    return { rrsetSigs, nsec3Sigs };
+  }
+
+  /**
+   * The NSEC3 match record signNode signs for a name; the query path serves exactly this record.
+   * Bitmap: the name's RRset types (+ the apex types at the apex) and RRSIG; an empty non-terminal
+   * gets an empty bitmap. Undefined for a name that neither holds data nor is an ENT.
+   */
+  nodeNsec3(zone: ZoneInfo, owner: string, rrsetTypes: readonly number[], descendants: number): Nsec3WithTtl | undefined {
+    this.#checkZone(zone);
+    const isApex = owner === this.apex;
+    if (rrsetTypes.length === 0 && descendants <= 0 && !isApex) return undefined;
+    const types = isApex ? [...rrsetTypes, ...this.#apexTypes] : [...rrsetTypes];
+    return { ...nsec3Match(this.apex, owner, types), ttl: nsec3Ttl(zone.settings) };
+  }
+
+  /** RRSIGs of the apex DNSKEY RRset, one per active KSK (RFC 4035 §2.1). */
+  signDnskeySet(dnskeyRdatas: readonly Buffer[], ttl: number): Buffer[] {
+    return this.#signWith(this.keys.ksks, this.apex, RrType.DNSKEY, ttl, dnskeyRdatas, this.#clock(), true);
+  }
+
+  /** RRSIGs of an apex RRset other than DNSKEY (SOA, NS, NSEC3PARAM, CDS, CDNSKEY), one per ZSK. */
+  signApexRrset(type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
+    if (type === RrType.DNSKEY) return this.signDnskeySet(rdatas, ttl);
+    return this.#signWith(this.keys.zsks, this.apex, type, ttl, rdatas, this.#clock(), true);
+  }
+
+  /** Query-time signing of any RRset of this zone (NSEC3 covers, compact denial), one per ZSK. */
+  signRrsetNow(owner: string, type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
+    return this.#signWith(this.keys.zsks, owner, type, ttl, rdatas, this.#clock(), true);
+  }
+
+  #signWith(keys: readonly SigningKey[], owner: string, type: number, ttl: number, rdatas: readonly Buffer[], now: number, useCache: boolean): Buffer[] {
+    const wire = canonicalRrsetWire(owner, type, ttl, rdatas);
+    const rrset = { owner, type, ttl };
+    return keys.map((key) => {
+      const sign = (): Buffer => signCanonicalRrset(rrset, wire, key, signatureWindow(now, owner, this.#validity), this.apex);
+      const cache = this.#cache;
+      return useCache && cache !== undefined ? cache.getOrSign(signatureCacheKey(wire, this.#apexWire, key), sign) : sign();
+    });
+  }
+
+  #checkZone(zone: ZoneInfo): void {
+    if (zone.name !== this.apex) throw new SignerError(SignerErrorCode.ZONE_MISMATCH, `signer for ${this.apex} asked to sign for ${zone.name}`);
+  }
+}
+
+/**
+ * The store's NodeSigner: routes each call to the zone's ZoneSigner. Unsigned zones get empty
+ * signature lists. A zone marked signed without a registered signer is a fault (its data would be
+ * served without signatures), so signNode throws SignerError(ERR_SIGNER_NO_KEYS) and the write fails.
+ */
+export class SignerRegistry implements NodeSigner {
+  readonly #signers = new Map<string, ZoneSigner>();
+
+  set(signer: ZoneSigner): void {
+    this.#signers.set(signer.apex, signer);
+  }
+
+  delete(apex: string): void {
+    this.#signers.delete(apex);
+  }
+
+  get(apex: string): ZoneSigner | undefined {
+    return this.#signers.get(apex);
+  }
+
+  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): NodeSignatures {
+    if (!zone.settings.signed) return { rrsetSigs: rrsets.map(() => []), nsec3Sigs: [] };
+    const signer = this.#signers.get(zone.name);
+    if (signer === undefined) throw new SignerError(SignerErrorCode.NO_KEYS, `zone ${zone.name} is signed but has no loaded keys`);
+    return signer.signNode(zone, owner, rrsets, descendants);
+  }
+}

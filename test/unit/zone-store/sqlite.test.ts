@@ -1,0 +1,235 @@
+/**
+ * Runs the zone-store contract battery against SqliteZoneStore (a fresh data directory per case),
+ * then the SQLite-only behaviour: persistence across reopen, a read-only handle seeing the writer's
+ * commits, crash recovery through the redo log (failpoints after the catalog commit and between shard
+ * commits), schema-version refusal, shard layout and spread, and a bulk-import timing printout.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ancestorsBelow } from '../../../core/names.js';
+import { openSqliteStore, StoreErrorCode, isStoreError, shardFile, shardOf } from '../../../zone-store/index.js';
+import type { FailPoint, NameChange, SqliteStoreOptions, SqliteZoneStore } from '../../../zone-store/index.js';
+import { NOW, runContract, tlsaSet } from './contract.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'idzone-store-'));
+}
+
+runContract('sqlite', (opts) => {
+  const dir = tempDir();
+  const store = openSqliteStore(dir, { shards: 4, ...opts });
+  return {
+    store,
+    cleanup: () => {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+const Z = '_device.example.net.';
+
+function puts(owners: readonly string[], seed = 1): NameChange[] {
+  return owners.map((owner) => ({ op: 'put' as const, owner, rrsets: [tlsaSet(seed)] }));
+}
+
+describe('zone-store sqlite specifics', () => {
+  let dir: string;
+  const open: SqliteZoneStore[] = [];
+  const openStore = (opts: SqliteStoreOptions = {}): SqliteZoneStore => {
+    const s = openSqliteStore(dir, { now: () => NOW, ...opts });
+    open.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lays out catalog and shard files and keeps the recorded shard count', () => {
+    const s = openStore({ shards: 3 });
+    assert.equal(s.shardCount, 3);
+    for (let i = 0; i < 3; i++) assert.ok(existsSync(join(dir, shardFile(i))));
+    assert.ok(existsSync(join(dir, 'catalog.sqlite')));
+    s.close();
+    assert.equal(openStore({ shards: 16 }).shardCount, 3);
+  });
+
+  it('refuses a missing directory without create, and a missing shard file', () => {
+    assert.throws(() => openSqliteStore(join(dir, 'nope'), { create: false }), (e: unknown) => isStoreError(e, StoreErrorCode.NOT_FOUND));
+    assert.throws(() => openSqliteStore(join(dir, 'nope'), { readonly: true }), (e: unknown) => isStoreError(e, StoreErrorCode.NOT_FOUND));
+    openStore({ shards: 2 }).close();
+    rmSync(join(dir, shardFile(1)));
+    assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.CORRUPT));
+  });
+
+  it('persists zones, names, ENTs, journal, keys and tokens across reopen', () => {
+    const s = openStore();
+    s.createZone(Z);
+    s.applyChanges(Z, puts(['a.b.' + Z, 'c.' + Z]));
+    s.addToken({ hash: 'ff'.repeat(32), zones: ['*'], write: true, admin: true, description: 'root' });
+    s.close();
+    const r = openStore();
+    const z = r.getZone(Z)!;
+    assert.equal(z.serial, NOW + 1);
+    assert.equal(r.countNames(z), 2);
+    assert.equal(r.getNode(z, 'b.' + Z)!.descendants, 1);
+    assert.equal(r.readJournal(z, NOW)!.length, 1);
+    assert.equal(r.findToken('ff'.repeat(32))!.admin, true);
+    assert.deepEqual(r.listNames(z, undefined, 10).map((n) => n.owner), ['a.b.' + Z, 'c.' + Z]);
+  });
+
+  it('gives a read-only handle the writer commits, and refuses writes on it', () => {
+    const w = openStore();
+    w.createZone(Z);
+    const ro = openStore({ readonly: true });
+    assert.equal(ro.getZone(Z)!.serial, NOW);
+    w.applyChanges(Z, puts(['x.y.' + Z]));
+    assert.equal(ro.getNode(ro.getZone(Z)!, 'x.y.' + Z)!.rrsets.length, 1);
+    assert.equal(ro.getZone(Z)!.serial, NOW, 'the zone list changes only on refresh');
+    ro.refresh();
+    assert.equal(ro.getZone(Z)!.serial, NOW + 1);
+    assert.throws(() => ro.applyChanges(Z, puts(['q.' + Z])), (e: unknown) => isStoreError(e, StoreErrorCode.READONLY));
+    assert.throws(() => ro.createZone('other.'), (e: unknown) => isStoreError(e, StoreErrorCode.READONLY));
+    w.close();
+    ro.close();
+    assert.throws(() => ro.getNode(ro.getZone(Z)!, 'x.y.' + Z), (e: unknown) => isStoreError(e, StoreErrorCode.CLOSED));
+  });
+
+  it('spreads names over every shard by the owner hash', () => {
+    const s = openStore({ shards: 8 });
+    s.createZone(Z);
+    const owners = Array.from({ length: 400 }, (_, i) => `h${i}.${Z}`);
+    s.applyChanges(Z, puts(owners));
+    s.close();
+    const counts: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const db = new Database(join(dir, shardFile(i)), { readonly: true });
+      counts.push(db.prepare('SELECT count(*) FROM nodes').pluck().get() as number);
+      db.close();
+    }
+    assert.equal(counts.reduce((a, b) => a + b, 0), 400);
+    for (const c of counts) assert.ok(c > 20 && c < 80, `uneven spread ${counts.join(',')}`);
+    assert.equal(counts[shardOf('h0.' + Z, 8)]! > 0, true);
+  });
+
+  it('refuses a database with a newer schema, and a read-only open of an older one', () => {
+    openStore().close();
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    db.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
+    db.close();
+    assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /999/.test(e.message));
+    const db2 = new Database(join(dir, shardFile(0)));
+    db2.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
+    db2.close();
+    const cat = new Database(join(dir, 'catalog.sqlite'));
+    cat.prepare("UPDATE meta SET value = 1 WHERE key = 'schema_version'").run();
+    cat.close();
+    assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /shard/.test(e.message));
+  });
+
+  describe('crash recovery through the catalog redo log', () => {
+    const owners = Array.from({ length: 60 }, (_, i) => `n${i}.g${i % 5}.${Z}`);
+
+    function crashAt(match: (p: FailPoint) => boolean): void {
+      let armed = false;
+      const s = openStore({ shards: 4, failpoint: (p) => {
+        if (armed && match(p)) throw new Error(`injected crash at ${JSON.stringify(p)}`);
+      } });
+      s.createZone(Z);
+      s.applyChanges(Z, puts(owners.slice(0, 30)));
+      armed = true;
+      assert.throws(() => s.applyChanges(Z, [...puts(owners.slice(30)), { op: 'delete', owner: owners[0]! }]), /injected crash/);
+      s.close();
+    }
+
+    function checkConsistent(s: SqliteZoneStore): void {
+      const z = s.getZone(Z)!;
+      assert.equal(z.serial, NOW + 2);
+      assert.equal(s.countNames(z), 59);
+      const live = owners.slice(1);
+      const listed = [];
+      let after: string | undefined;
+      for (let i = 0; i < 20; i++) {
+        const page = s.listNames(z, after, 16);
+        if (page.length === 0) break;
+        listed.push(...page.map((n) => n.owner));
+        after = listed[listed.length - 1];
+      }
+      assert.deepEqual(listed, [...live].sort());
+      const expected = new Map<string, number>();
+      for (const o of live) for (const a of ancestorsBelow(o, Z)) expected.set(a, (expected.get(a) ?? 0) + 1);
+      for (const [ent, n] of expected) assert.equal(s.getNode(z, ent)?.descendants, n, ent);
+      assert.equal(s.getNode(z, owners[0]!), undefined);
+      const db = new Database(join(dir, 'catalog.sqlite'), { readonly: true });
+      assert.equal(db.prepare('SELECT count(*) FROM pending_ops').pluck().get(), 0);
+      db.close();
+    }
+
+    it('completes a change when the process dies after the catalog commit', () => {
+      crashAt((p) => p.at === 'catalog-committed');
+      checkConsistent(openStore());
+    });
+
+    it('completes a change when the process dies between shard commits, exactly once', () => {
+      let seen = 0;
+      crashAt((p) => p.at === 'shard-committed' && ++seen === 2);
+      const s = openStore();
+      checkConsistent(s);
+      s.close();
+      checkConsistent(openStore());
+    });
+
+    it('lets a reader opened after recovery see only whole changes', () => {
+      crashAt((p) => p.at === 'shard-committed');
+      openStore();
+      checkConsistent(openStore({ readonly: true }));
+    });
+
+    it('recovers in the same process before the next write', () => {
+      let armed = false;
+      let seen = 0;
+      const s = openStore({ shards: 4, failpoint: (p) => {
+        if (armed && p.at === 'shard-committed' && ++seen === 1) throw new Error('injected');
+      } });
+      s.createZone(Z);
+      s.applyChanges(Z, puts(owners.slice(0, 30)));
+      armed = true;
+      assert.throws(() => s.applyChanges(Z, [...puts(owners.slice(30)), { op: 'delete', owner: owners[0]! }]), /injected/);
+      s.applyChanges(Z, []);
+      const z = s.getZone(Z)!;
+      assert.equal(z.serial, NOW + 3);
+      assert.equal(s.countNames(z), 59);
+      for (const o of owners.slice(1)) assert.ok(s.getNode(z, o), o);
+    });
+  });
+
+  it('imports 100,000 names in batches of 10,000 (timing printout)', function () {
+    this.timeout(120_000);
+    const s = openStore({ shards: 8 });
+    s.createZone(Z);
+    const batch = 10_000;
+    const total = 100_000;
+    const t0 = process.hrtime.bigint();
+    for (let b = 0; b < total / batch; b++) {
+      const changes: NameChange[] = [];
+      for (let i = b * batch; i < (b + 1) * batch; i++) changes.push({ op: 'put', owner: `h${i}.u${i % 1000}.${Z}`, rrsets: [tlsaSet(i)] });
+      s.applyChanges(Z, changes);
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const t1 = process.hrtime.bigint();
+    s.checkpoint();
+    const cms = Number(process.hrtime.bigint() - t1) / 1e6;
+    console.log(`      sqlite bulk import: ${total} names in ${ms.toFixed(0)} ms = ${Math.round(total / (ms / 1000))} names/s (checkpoint ${cms.toFixed(0)} ms)`);
+    const z = s.getZone(Z)!;
+    assert.equal(s.countNames(z), total);
+    assert.equal(s.getNode(z, `u7.${Z}`)!.descendants, 100);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The catalog database: zones (with serial and name count), and the redo log (`pending_ops`) that
+ * makes a change atomic across shard files. SQLite in WAL mode cannot commit several files as one,
+ * so a change is first committed here as absolute row operations per shard, together with its
+ * journal entry and serial bump; shards are brought up to date from it afterwards, at once or on the
+ * next open. The journal lives in catalog-journal.ts, keys and tokens in catalog-credentials.ts.
+ */
+import type Database from 'better-sqlite3';
+import type { ZoneInfo, ZoneSettings } from './types.js';
+import { openDatabase, checkpointDatabase } from './sqlite-open.js';
+import { CATALOG_MIGRATIONS, getMeta, migrate, setMeta } from './migrations.js';
+import { CatalogJournal } from './catalog-journal.js';
+import { CatalogCredentials } from './catalog-credentials.js';
+import type { ShardOp } from './shard.js';
+import { packShardOps, unpackShardOps } from './shard-op-codec.js';
+
+type ZoneRow = [number, string, number, string, number];
+type PendingRow = [number, number, number, Buffer];
+
+/** Pending shard operations of one batch, grouped by shard index. */
+export interface PendingBatch {
+  batch: number;
+  shards: Map<number, ShardOp[]>;
+}
+
+export class Catalog {
+  readonly db: Database.Database;
+  readonly journal: CatalogJournal;
+  readonly credentials: CatalogCredentials;
+  private readonly stmts;
+
+  constructor(path: string, readonly: boolean) {
+    this.db = openDatabase(path, readonly);
+    migrate(this.db, CATALOG_MIGRATIONS, `catalog ${path}`, readonly);
+    this.journal = new CatalogJournal(this.db);
+    this.credentials = new CatalogCredentials(this.db);
+    const db = this.db;
+    this.stmts = {
+      zones: db.prepare<[], ZoneRow>('SELECT id, name, serial, settings, created_at FROM zones').raw(),
+      nameCount: db.prepare<[number], number>('SELECT name_count FROM zones WHERE id = ?').pluck(),
+      serial: db.prepare<[number], number>('SELECT serial FROM zones WHERE id = ?').pluck(),
+      insertZone: db.prepare<[string, number, string, number]>('INSERT INTO zones (name, serial, settings, created_at) VALUES (?, ?, ?, ?)'),
+      deleteZone: db.prepare<[number]>('DELETE FROM zones WHERE id = ?'),
+      bumpZone: db.prepare<[number, number, number]>('UPDATE zones SET serial = ?, name_count = name_count + ? WHERE id = ?'),
+      setSettings: db.prepare<[string, number, number]>('UPDATE zones SET settings = ?, serial = ? WHERE id = ?'),
+      insertOps: db.prepare<[number, number, number, Buffer]>('INSERT INTO pending_ops (batch, shard, zone_id, ops) VALUES (?, ?, ?, ?)'),
+      pending: db.prepare<[], PendingRow>('SELECT batch, shard, zone_id, ops FROM pending_ops ORDER BY id').raw(),
+      deletePending: db.prepare<[number]>('DELETE FROM pending_ops WHERE batch <= ?'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  shardCount(): number | undefined {
+    const v = getMeta(this.db, 'shard_count');
+    return v === undefined ? undefined : Number(v);
+  }
+
+  setShardCount(n: number): void {
+    setMeta(this.db, 'shard_count', n);
+  }
+
+  lastBatch(): number {
+    return Number(getMeta(this.db, 'last_batch') ?? 0);
+  }
+
+  setLastBatch(batch: number): void {
+    setMeta(this.db, 'last_batch', batch);
+  }
+
+  loadZones(): ZoneInfo[] {
+    return this.stmts.zones.all().map(([id, name, serial, settings, createdAt]) => ({
+      id,
+      name,
+      serial,
+      settings: JSON.parse(settings) as ZoneSettings,
+      createdAt,
+    }));
+  }
+
+  nameCount(zoneId: number): number {
+    return this.stmts.nameCount.get(zoneId) ?? 0;
+  }
+
+  serial(zoneId: number): number | undefined {
+    return this.stmts.serial.get(zoneId);
+  }
+
+  insertZone(name: string, serial: number, settings: ZoneSettings, createdAt: number): number {
+    return Number(this.stmts.insertZone.run(name, serial, JSON.stringify(settings), createdAt).lastInsertRowid);
+  }
+
+  /** Removes a zone's catalog rows: the zone, its keys and its journal. */
+  deleteZone(zoneId: number): void {
+    this.stmts.deleteZone.run(zoneId);
+    this.credentials.deleteKeysOf(zoneId);
+    this.journal.deleteZone(zoneId);
+  }
+
+  bumpZone(zoneId: number, serial: number, nameCountDelta: number): void {
+    this.stmts.bumpZone.run(serial, nameCountDelta, zoneId);
+  }
+
+  setSettings(zoneId: number, settings: ZoneSettings, serial: number): void {
+    this.stmts.setSettings.run(JSON.stringify(settings), serial, zoneId);
+  }
+
+  /** Records the row operations of `batch` for one shard in the redo log (one packed row). */
+  addPendingOps(batch: number, shard: number, zoneId: number, ops: readonly ShardOp[]): void {
+    this.stmts.insertOps.run(batch, shard, zoneId, packShardOps(ops));
+  }
+
+  /** Every batch still in the redo log, oldest first (normally none: they are cleared once applied). */
+  pendingBatches(): PendingBatch[] {
+    const out: PendingBatch[] = [];
+    for (const [batch, shard, zoneId, blob] of this.stmts.pending.iterate()) {
+      let b = out[out.length - 1];
+      if (b === undefined || b.batch !== batch) {
+        b = { batch, shards: new Map() };
+        out.push(b);
+      }
+      const ops = b.shards.get(shard) ?? [];
+      ops.push(...unpackShardOps(zoneId, blob));
+      b.shards.set(shard, ops);
+    }
+    return out;
+  }
+
+  clearPending(throughBatch: number): void {
+    this.stmts.deletePending.run(throughBatch);
+  }
+
+  checkpoint(): void {
+    checkpointDatabase(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * One shard database: the `nodes` rows of the names that hash to it, and `applied_batch`, the last
+ * catalog redo batch whose operations this shard has committed. A batch's rows and the new
+ * applied_batch are written in one transaction, so a shard is always at a batch boundary and replay
+ * after a crash knows exactly which batches it still lacks.
+ */
+import type Database from 'better-sqlite3';
+import { openDatabase, checkpointDatabase } from './sqlite-open.js';
+import { SHARD_MIGRATIONS, getMeta, migrate, setMeta } from './migrations.js';
+import { StoreError, StoreErrorCode } from './errors.js';
+
+/** Row operations of one batch for one shard (absolute values: replay is idempotent). */
+export type ShardOp =
+  | { kind: 'put'; zoneId: number; owner: string; descendants: number; hasData: boolean; node: Buffer }
+  | { kind: 'descendants'; zoneId: number; owner: string; descendants: number }
+  | { kind: 'delete'; zoneId: number; owner: string }
+  | { kind: 'purge'; zoneId: number };
+
+/** A row as read: [descendants, has_data, node blob]. */
+export type NodeRow = [number, number, Buffer];
+/** A listed row: [owner, descendants, node blob]. */
+export type ListedRow = [string, number, Buffer];
+
+/**
+ * Owners per multi-row read. One statement with a JSON array of owners costs about a quarter of the
+ * same number of point reads (measured: 0.9 µs vs 3.9 µs per name), which matters for bulk changes.
+ */
+const MANY_CHUNK = 500;
+
+export class Shard {
+  private readonly db: Database.Database;
+  private readonly getStmt: Database.Statement<[number, string], NodeRow>;
+  private readonly manyStmt: Database.Statement<[number, string], ListedRow>;
+  private readonly listStmt: Database.Statement<[number, string, number], ListedRow>;
+  private readonly putStmt: Database.Statement<[number, string, number, number, Buffer]>;
+  private readonly descStmt: Database.Statement<[number, number, string]>;
+  private readonly deleteStmt: Database.Statement<[number, string]>;
+  private readonly purgeStmt: Database.Statement<[number]>;
+  private readonly sigStmt: Database.Statement<[Buffer, number, string]>;
+  private readonly applyTx: Database.Transaction<(batch: number, ops: readonly ShardOp[]) => void>;
+
+  constructor(path: string, readonly index: number, shardCount: number, readonly: boolean) {
+    this.db = openDatabase(path, readonly);
+    migrate(this.db, SHARD_MIGRATIONS, `shard ${path}`, readonly);
+    if (!readonly && getMeta(this.db, 'shard_index') === undefined) {
+      setMeta(this.db, 'shard_index', index);
+      setMeta(this.db, 'shard_count', shardCount);
+      setMeta(this.db, 'applied_batch', 0);
+    }
+    checkIdentity(this.db, path, index, shardCount);
+    this.getStmt = this.db.prepare<[number, string], NodeRow>('SELECT descendants, has_data, node FROM nodes WHERE zone_id = ? AND owner = ?').raw();
+    this.manyStmt = this.db
+      .prepare<[number, string], ListedRow>('SELECT owner, descendants, node FROM nodes WHERE zone_id = ? AND owner IN (SELECT value FROM json_each(?))')
+      .raw();
+    this.listStmt = this.db
+      .prepare<[number, string, number], ListedRow>('SELECT owner, descendants, node FROM nodes WHERE zone_id = ? AND owner > ? AND has_data = 1 ORDER BY owner LIMIT ?')
+      .raw();
+    this.putStmt = this.db.prepare('INSERT OR REPLACE INTO nodes (zone_id, owner, descendants, has_data, node) VALUES (?, ?, ?, ?, ?)');
+    this.descStmt = this.db.prepare('UPDATE nodes SET descendants = ? WHERE zone_id = ? AND owner = ?');
+    this.deleteStmt = this.db.prepare('DELETE FROM nodes WHERE zone_id = ? AND owner = ?');
+    this.purgeStmt = this.db.prepare('DELETE FROM nodes WHERE zone_id = ?');
+    this.sigStmt = this.db.prepare('UPDATE nodes SET node = ? WHERE zone_id = ? AND owner = ?');
+    const setApplied = this.db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'applied_batch'");
+    this.applyTx = this.db.transaction((batch: number, ops: readonly ShardOp[]) => {
+      for (const op of ops) this.applyOp(op);
+      setApplied.run(batch);
+    });
+  }
+
+  get(zoneId: number, owner: string): NodeRow | undefined {
+    return this.getStmt.get(zoneId, owner);
+  }
+
+  /** The stored rows among `owners` (ENT rows included), in no particular order. */
+  getMany(zoneId: number, owners: readonly string[]): ListedRow[] {
+    if (owners.length === 1) {
+      const row = this.getStmt.get(zoneId, owners[0]!);
+      return row === undefined ? [] : [[owners[0]!, row[0], row[2]]];
+    }
+    const out: ListedRow[] = [];
+    for (let i = 0; i < owners.length; i += MANY_CHUNK) {
+      for (const row of this.manyStmt.all(zoneId, JSON.stringify(owners.slice(i, i + MANY_CHUNK)))) out.push(row);
+    }
+    return out;
+  }
+
+  /** Data-holding rows of a zone after `after` in owner order. */
+  list(zoneId: number, after: string, limit: number): ListedRow[] {
+    return this.listStmt.all(zoneId, after, limit);
+  }
+
+  appliedBatch(): number {
+    return Number(getMeta(this.db, 'applied_batch') ?? 0);
+  }
+
+  /** Commits one batch's operations and records it as applied, in one transaction. */
+  apply(batch: number, ops: readonly ShardOp[]): void {
+    this.applyTx.immediate(batch, ops);
+  }
+
+  /** Rewrites node blobs in place (re-signing); rows that vanished meanwhile are skipped. */
+  rewriteNodes(zoneId: number, rows: readonly { owner: string; node: Buffer }[]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.sigStmt.run(r.node, zoneId, r.owner);
+    }).immediate();
+  }
+
+  checkpoint(): void {
+    checkpointDatabase(this.db);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private applyOp(op: ShardOp): void {
+    switch (op.kind) {
+      case 'put':
+        this.putStmt.run(op.zoneId, op.owner, op.descendants, op.hasData ? 1 : 0, op.node);
+        return;
+      case 'descendants':
+        this.descStmt.run(op.descendants, op.zoneId, op.owner);
+        return;
+      case 'delete':
+        this.deleteStmt.run(op.zoneId, op.owner);
+        return;
+      case 'purge':
+        this.purgeStmt.run(op.zoneId);
+        return;
+      default:
+        assertNever(op);
+    }
+  }
+}
+
+function checkIdentity(db: Database.Database, path: string, index: number, count: number): void {
+  const gotIndex = Number(getMeta(db, 'shard_index'));
+  const gotCount = Number(getMeta(db, 'shard_count'));
+  if (gotIndex !== index || gotCount !== count) {
+    throw new StoreError(StoreErrorCode.CORRUPT, `${path} says it is shard ${gotIndex} of ${gotCount}, expected ${index} of ${count}`);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected shard op ${JSON.stringify(x)}`);
+}

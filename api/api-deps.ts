@@ -1,7 +1,9 @@
 /**
  * What the API needs from the rest of idzone, injected by the composition root (server/main.ts):
- * the store's writer, a metrics registry, the signer's key service, and a propagation barrier that
- * gives read-after-write (ARCHITECTURE.md: when the API answers 2xx, the next query sees the change).
+ * the store's writer, a metrics registry, the signer's key service, the rollover service, and a
+ * propagation barrier that gives read-after-write (ARCHITECTURE.md: when the API answers 2xx, the
+ * next query sees the change). The key and rollover services are typed structurally here, so api/
+ * never imports server/ (server/dnssec/key-service.ts and rollover-service.ts fit these shapes).
  */
 import type { Registry } from 'prom-client';
 import type { ZoneInfo, ZoneWriter } from '../zone-store/types.js';
@@ -13,6 +15,8 @@ export interface ZoneKeyDescription {
   algorithm: number;
   flags: number;
   role: string;
+  /** Lifecycle state (published, active, retired); absent when the key service does not track it. */
+  state?: string;
   /** DNSKEY RDATA in presentation form. */
   dnskey: string;
   /** The full DS RR text for the parent (KSK/CSK only). */
@@ -26,6 +30,48 @@ export interface ZoneKeyService {
   describeKeys(zone: ZoneInfo): ZoneKeyDescription[];
 }
 
+/** A key named by a rollover step; only its tag is shown (the records carry private-file paths). */
+export interface RolloverKeyRef {
+  keyTag: number;
+}
+
+/** The step a rollover takes next (server/dnssec/rollover.ts RolloverAction). */
+export interface RolloverStep {
+  step: string;
+  kind: 'zsk' | 'ksk';
+  newKey?: RolloverKeyRef;
+  oldKeys?: readonly RolloverKeyRef[];
+}
+
+/** Where a ZSK or KSK rollover stands (server/dnssec/rollover.ts RolloverStatus). */
+export interface RolloverState {
+  kind: 'zsk' | 'ksk';
+  /** 0: none under way; otherwise the number of the step last taken. */
+  stepTaken: number;
+  description: string;
+  next: RolloverStep;
+  /** Unix seconds from which `next` is safe (0: now). */
+  safeAt: number;
+  waitingFor?: string;
+}
+
+export interface ZoneRolloverStatus {
+  zone: string;
+  csk: boolean;
+  zsk: RolloverState;
+  ksk: RolloverState;
+}
+
+/**
+ * Rollover steps (server/dnssec/rollover-service.ts RolloverService). Refusals are thrown as errors
+ * with a string `code` (ERR_ROLLOVER_NOT_SAFE, ERR_ROLLOVER_CSK, ERR_ROLLOVER_UNSIGNED,
+ * ERR_ROLLOVER_ZONE_NOT_FOUND) and, when not safe yet, a numeric `safeAt`.
+ */
+export interface ZoneRolloverService {
+  status(zone: string): ZoneRolloverStatus;
+  advance(zone: string, kind: 'zsk' | 'ksk', force: boolean): { action: RolloverStep; status: ZoneRolloverStatus };
+}
+
 export type ApiLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;
 
 export interface ApiDeps {
@@ -33,6 +79,8 @@ export interface ApiDeps {
   /** Injected registry; the API registers its idzone_api_* metrics on it. */
   registry: Registry;
   keys?: ZoneKeyService;
+  /** Key rollovers; without it the key routes answer 404. */
+  rollovers?: ZoneRolloverService;
   /** Resolves once every DNS worker has applied the change (read-after-write). */
   propagate: (zone: string, serial: number) => Promise<void>;
   /** Validated, defaulted and frozen (createApiConfig). */

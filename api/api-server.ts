@@ -15,14 +15,15 @@ import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { Router, type Reply, type Route } from './router.js';
 import { changeRoutes } from './routes-changes.js';
 import { importRoutes } from './routes-import.js';
+import { keyRoutes } from './routes-keys.js';
 import { metaRoutes } from './routes-meta.js';
 import { nameRoutes } from './routes-names.js';
 import { zoneRoutes } from './routes-zones.js';
 
-export type { ApiDeps, ZoneKeyService, ZoneKeyDescription, ApiLog } from './api-deps.js';
+export type { ApiDeps, ZoneKeyService, ZoneKeyDescription, ApiLog, ZoneRolloverService, ZoneRolloverStatus, RolloverState, RolloverStep } from './api-deps.js';
 
 /** Every route the API serves; the OpenAPI test walks this table. */
-export const API_ROUTES: readonly Route[] = Object.freeze([...zoneRoutes, ...nameRoutes, ...changeRoutes, ...importRoutes, ...metaRoutes]);
+export const API_ROUTES: readonly Route[] = Object.freeze([...zoneRoutes, ...keyRoutes, ...nameRoutes, ...changeRoutes, ...importRoutes, ...metaRoutes]);
 
 export interface ApiServer {
   listen(host: string, port: number): Promise<{ address: string; port: number }>;

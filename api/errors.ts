@@ -20,6 +20,9 @@ export const ApiErrorCode = {
   MEDIA_TYPE: 'ERR_API_MEDIA_TYPE',
   INTERNAL: 'ERR_API_INTERNAL',
   UNAVAILABLE: 'ERR_API_UNAVAILABLE',
+  ROLLOVER_NOT_SAFE: 'ERR_API_ROLLOVER_NOT_SAFE',
+  ROLLOVER_CSK: 'ERR_API_ROLLOVER_CSK',
+  ROLLOVER_UNSIGNED: 'ERR_API_ROLLOVER_UNSIGNED',
 } as const;
 export type ApiErrorCode = (typeof ApiErrorCode)[keyof typeof ApiErrorCode];
 
@@ -37,6 +40,9 @@ export const API_ERRORS: Readonly<Record<ApiErrorCode, { status: number; title: 
   ERR_API_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   ERR_API_INTERNAL: { status: 500, title: 'Internal error' },
   ERR_API_UNAVAILABLE: { status: 503, title: 'The change was stored but not yet confirmed by every DNS worker' },
+  ERR_API_ROLLOVER_NOT_SAFE: { status: 409, title: 'The next rollover step is not safe yet' },
+  ERR_API_ROLLOVER_CSK: { status: 409, title: 'The zone uses a combined signing key; ZSK/KSK rollovers do not apply' },
+  ERR_API_ROLLOVER_UNSIGNED: { status: 409, title: 'The zone is not signed' },
 });
 
 /** RFC 9457 problem details with idzone's extension members `code` and `errors`. */
@@ -48,6 +54,9 @@ export interface Problem {
   code: ApiErrorCode;
   instance?: string;
   errors: Violation[];
+  /** ERR_API_ROLLOVER_NOT_SAFE: Unix seconds from which the step is safe, and the same as an ISO time. */
+  safeAt?: number;
+  safeAtTime?: string;
 }
 
 /** The problem `type` URI of a code: a URN, stable and documented in api/README.md. */
@@ -80,6 +89,29 @@ export function problemFromStoreError(e: unknown): Problem | undefined {
   const code = STORE_TO_API[e.code];
   if (code === undefined) return undefined;
   return makeProblem(code, e.message, [{ pointer: '', message: `${e.code}: ${e.message}` }]);
+}
+
+/** Rollover refusals (server/dnssec/rollover-service.ts RolloverError, matched by its code) and what they become. */
+const ROLLOVER_TO_API: Readonly<Record<string, ApiErrorCode>> = {
+  ERR_ROLLOVER_NOT_SAFE: ApiErrorCode.ROLLOVER_NOT_SAFE,
+  ERR_ROLLOVER_CSK: ApiErrorCode.ROLLOVER_CSK,
+  ERR_ROLLOVER_UNSIGNED: ApiErrorCode.ROLLOVER_UNSIGNED,
+  ERR_ROLLOVER_ZONE_NOT_FOUND: ApiErrorCode.NOT_FOUND,
+};
+
+/** Maps a thrown rollover refusal to a problem (with `safeAt` when it says when); undefined for anything else. */
+export function problemFromRolloverError(e: unknown): Problem | undefined {
+  if (!(e instanceof Error)) return undefined;
+  const code = (e as { code?: unknown }).code;
+  const api = typeof code === 'string' ? ROLLOVER_TO_API[code] : undefined;
+  if (api === undefined) return undefined;
+  const problem = makeProblem(api, e.message);
+  const safeAt = (e as { safeAt?: unknown }).safeAt;
+  if (api === ApiErrorCode.ROLLOVER_NOT_SAFE && typeof safeAt === 'number' && Number.isFinite(safeAt)) {
+    problem.safeAt = safeAt;
+    problem.safeAtTime = new Date(safeAt * 1000).toISOString();
+  }
+  return problem;
 }
 
 /** An exception carrying a problem, thrown only from deep helpers (body readers) to the dispatcher. */

@@ -166,7 +166,17 @@ export function resolveOwnerName(text: string, zone: string): { ok: true; owner:
   return problem === undefined ? { ok: true, owner } : { ok: false, message: problem };
 }
 
+/** Plain ASCII host-like names need no escape handling: the common case of bulk imports. */
+const SIMPLE_NAME = /^[A-Za-z0-9_*-]{1,63}(?:\.[A-Za-z0-9_*-]{1,63})*\.?$/;
+
 function parseTypedName(text: string, zone: string): string {
+  if (SIMPLE_NAME.test(text)) {
+    const lower = text.toLowerCase();
+    const absolute = lower.endsWith('.') ? lower : `${lower}.`;
+    const owner = lower.endsWith('.') || absolute === zone || absolute.endsWith(`.${zone}`) ? absolute : `${absolute}${zone}`;
+    // Without escapes the wire length is the presentation length plus the root label (RFC 1035 §2.3.4).
+    if (owner.length + 1 <= 255 && !zone.includes('\\')) return owner;
+  }
   if (text === '@' || text.endsWith('.')) return parseName(text, zone);
   const asAbsolute = parseName(text);
   return isInZone(asAbsolute, zone) ? asAbsolute : parseName(text, zone);

@@ -44,6 +44,29 @@ const paths = {
     get: { operationId: 'getZone', summary: 'One zone with its keys and DS records', security: bearer, responses: { '200': ok('The zone', 'Zone'), ...zoneErrors } },
     delete: { operationId: 'deleteZone', summary: 'Delete a zone and all its records (admin token)', security: bearer, responses: { '204': { description: 'Deleted' }, ...zoneErrors, '503': problemRef('Unavailable') } },
   },
+  '/api/v1/zones/{zone}/keys': {
+    parameters: [zoneParam],
+    get: {
+      operationId: 'getZoneKeys',
+      summary: 'The zone’s DNSSEC keys (public data only) and where its ZSK and KSK rollovers stand',
+      security: bearer,
+      responses: { '200': ok('Keys and rollover state', 'ZoneKeys'), ...zoneErrors, '409': problemRef('RolloverRefused') },
+    },
+  },
+  '/api/v1/zones/{zone}/keys/rollover': {
+    parameters: [zoneParam],
+    post: {
+      operationId: 'advanceRollover',
+      summary: 'Take the next step of a ZSK or KSK rollover, starting one if none is under way (admin token)',
+      description:
+        'ZSK (pre-publication, RFC 6781 §4.1.1.1): publish → activate → remove. KSK (double-KSK with CDS/CDNSKEY, RFC 7583 §3.3.2, RFC 7344): publish → retire → remove. ' +
+        'A step taken before it is safe for validators that cached the previous DNSKEY set is refused with 409 ERR_API_ROLLOVER_NOT_SAFE and `safeAt`, unless `force` is true. ' +
+        'The answer comes once every DNS worker serves the new key set.',
+      security: bearer,
+      requestBody: { required: true, content: json(ref('RolloverRequest')) },
+      responses: { '200': ok('The step taken and the new state', 'RolloverResult'), ...writeErrors, '409': problemRef('RolloverRefused') },
+    },
+  },
   '/api/v1/zones/{zone}/names': {
     parameters: [zoneParam],
     get: {
@@ -195,10 +218,56 @@ const schemas = {
     properties: {
       createdAt: { type: 'string', format: 'date-time' },
       settings: { type: 'object' },
-      keys: { type: 'array', items: strictObject({ keyTag: { type: 'integer' }, algorithm: { type: 'integer' }, flags: { type: 'integer' }, role: { type: 'string' }, dnskey: { type: 'string' } }) },
+      keys: { type: 'array', items: strictObject({ keyTag: { type: 'integer' }, algorithm: { type: 'integer' }, flags: { type: 'integer' }, role: { type: 'string' }, state: { type: 'string' }, dnskey: { type: 'string' } }) },
       ds: { type: 'array', items: { type: 'string' }, description: 'DS records for the parent zone, as RR text.' },
     },
   },
+  ZoneKey: strictObject(
+    {
+      keyTag: { type: 'integer' },
+      algorithm: { type: 'integer' },
+      flags: { type: 'integer', description: '257 for a KSK or CSK, 256 for a ZSK' },
+      role: { enum: ['ksk', 'zsk', 'csk'] },
+      state: { enum: ['published', 'active', 'retired'] },
+      dnskey: { type: 'string', description: 'The DNSKEY RR as text' },
+      ds: { type: 'string', description: 'The DS RR (SHA-256) for the parent; KSK and CSK only' },
+    },
+    ['keyTag', 'algorithm', 'flags', 'role', 'dnskey'],
+  ),
+  RolloverStep: strictObject(
+    {
+      step: { enum: ['publish', 'activate', 'retire', 'remove'] },
+      kind: { enum: ['zsk', 'ksk'] },
+      newKeyTag: { type: 'integer', description: 'ZSK activate: the key that starts signing' },
+      oldKeyTags: { type: 'array', items: { type: 'integer' }, description: 'activate, retire, remove: the keys on their way out' },
+    },
+    ['step', 'kind'],
+  ),
+  RolloverState: strictObject(
+    {
+      kind: { enum: ['zsk', 'ksk'] },
+      stepTaken: { type: 'integer', minimum: 0, maximum: 2, description: '0: no rollover under way; otherwise the number of the step last taken' },
+      description: { type: 'string' },
+      next: ref('RolloverStep'),
+      safeAt: { type: 'integer', description: 'Unix seconds from which `next` is safe (0: at any time)' },
+      safeAtTime: { type: 'string', format: 'date-time', description: '`safeAt` as an ISO 8601 time' },
+      waitingFor: { type: 'string', description: 'A condition besides time: the parent’s DS, or a re-sign pass with the new ZSK' },
+    },
+    ['kind', 'stepTaken', 'description', 'next', 'safeAt', 'safeAtTime'],
+  ),
+  ZoneKeys: strictObject(
+    { zone: { type: 'string' }, csk: { type: 'boolean', description: 'The zone signs with one combined key: split-key rollovers do not apply' }, keys: { type: 'array', items: ref('ZoneKey') }, zsk: ref('RolloverState'), ksk: ref('RolloverState') },
+    ['zone', 'csk', 'keys', 'zsk', 'ksk'],
+  ),
+  RolloverRequest: strictObject({ kind: { enum: ['zsk', 'ksk'] }, force: { type: 'boolean', default: false, description: 'Take the step even if it is not safe yet (emergencies, tests)' } }, ['kind']),
+  RolloverResult: strictObject(
+    {
+      zone: { type: 'string' },
+      action: ref('RolloverStep'),
+      status: strictObject({ zone: { type: 'string' }, csk: { type: 'boolean' }, zsk: ref('RolloverState'), ksk: ref('RolloverState') }, ['zone', 'csk', 'zsk', 'ksk']),
+    },
+    ['zone', 'action', 'status'],
+  ),
   Health: strictObject({ status: { const: 'ok' }, zones: { type: 'integer' } }),
   Violation: strictObject({ pointer: { type: 'string', description: 'RFC 6901 pointer into the body; /path/<param> and /query/<param> for URL parts.' }, message: { type: 'string' } }, ['pointer', 'message']),
   Problem: {
@@ -212,6 +281,8 @@ const schemas = {
       instance: { type: 'string' },
       code: { enum: Object.keys(API_ERRORS) },
       errors: { type: 'array', items: ref('Violation') },
+      safeAt: { type: 'integer', description: 'ERR_API_ROLLOVER_NOT_SAFE: Unix seconds from which the step is safe' },
+      safeAtTime: { type: 'string', format: 'date-time', description: 'ERR_API_ROLLOVER_NOT_SAFE: `safeAt` as an ISO 8601 time' },
     },
     required: ['type', 'title', 'status', 'detail', 'code', 'errors'],
   },
@@ -228,6 +299,9 @@ const responses = {
   TooLarge: problemResponse('ERR_API_BODY_TOO_LARGE'),
   MediaType: problemResponse('ERR_API_MEDIA_TYPE: application/json (application/x-ndjson for import) is required'),
   Internal: problemResponse('ERR_API_INTERNAL'),
+  RolloverRefused: problemResponse(
+    'ERR_API_ROLLOVER_NOT_SAFE (the next step is not safe yet: `safeAt`, `safeAtTime`, and `detail` says what it waits for), ERR_API_ROLLOVER_CSK (the zone uses a CSK), ERR_API_ROLLOVER_UNSIGNED (the zone is not signed)',
+  ),
   Unavailable: problemResponse('ERR_API_UNAVAILABLE: committed, but not confirmed by every DNS worker; retrying is safe'),
 };
 

@@ -44,7 +44,7 @@ export interface ImportOptions {
   progress?: boolean;
   /** Where the progress bar goes (default process.stderr). */
   progressStream?: NodeJS.WritableStream;
-  /** Where the final report goes (default process.stdout). */
+  /** Where to write formatImportReport(report) at the end; when omitted nothing is written. */
   out?: NodeJS.WritableStream;
 }
 
@@ -103,21 +103,25 @@ export async function runImport(opts: ImportOptions): Promise<ImportReport> {
   const progress = await makeProgress(opts);
   const writer = new BatchWriter(opts.store, zone, opts.batchSize ?? DEFAULT_BATCH_SIZE);
   const report: ImportReport = { zone, format, accepted: 0, records: 0, rejected: [], skipped: 0, batches: 0, serial: info.serial, seconds: 0, rate: 0 };
-  for await (const item of items) {
-    if (item.kind === 'error') report.rejected.push({ line: item.line, reason: item.reason });
-    else if (item.kind === 'skipped') report.skipped++;
-    else {
-      report.records += item.rrsets.reduce((n, r) => n + r.rdatas.length, 0);
-      await writer.add(item.owner, item.rrsets);
+  try {
+    for await (const item of items) {
+      if (item.kind === 'error') report.rejected.push({ line: item.line, reason: item.reason });
+      else if (item.kind === 'skipped') report.skipped++;
+      else {
+        report.records += item.rrsets.reduce((n, r) => n + r.rdatas.length, 0);
+        await writer.add(item.owner, item.rrsets);
+      }
+      progress?.update(progressState(input, writer, report));
     }
-    progress?.update(progressState(input, writer, report));
+    await writer.flush();
+  } finally {
+    input.close();
   }
-  await writer.flush();
   progress?.finish(progressState(input, writer, report));
   Object.assign(report, { accepted: writer.names, batches: writer.batches, serial: writer.serial ?? info.serial });
   report.seconds = (performance.now() - started) / 1000;
   report.rate = report.seconds > 0 ? Math.round(report.accepted / report.seconds) : report.accepted;
-  (opts.out ?? process.stdout).write(formatImportReport(report));
+  opts.out?.write(formatImportReport(report));
   return report;
 }
 
@@ -153,6 +157,8 @@ export async function detectFormat(file: string): Promise<ImportFormat> {
 interface LineInput {
   lines: AsyncIterable<string>;
   bytesRead(): number;
+  /** Releases the file, also when the import stops early. */
+  close(): void;
 }
 
 function openLines(file: string): LineInput {
@@ -165,7 +171,14 @@ function openLines(file: string): LineInput {
       first = false;
     }
   }
-  return { lines: lines(), bytesRead: () => stream.bytesRead };
+  return {
+    lines: lines(),
+    bytesRead: () => stream.bytesRead,
+    close: () => {
+      rl.close();
+      stream.destroy();
+    },
+  };
 }
 
 async function* zoneItems(lines: AsyncIterable<string>, info: ZoneInfo): AsyncGenerator<ImportItem> {
@@ -247,7 +260,8 @@ class BatchWriter {
     const puts: NamePut[] = [];
     for (const [owner, types] of this.batch) puts.push({ op: 'put', owner, rrsets: this.mergeWithStored(info, owner, types) });
     try {
-      this.serial = this.store.applyChanges(this.zone, puts).serial;
+      // Signing is deferred: the server's re-signer signs imported names (see server/dnssec/resigner.ts).
+      this.serial = this.store.applyChanges(this.zone, puts, { deferSigning: true }).serial;
     } catch (e) {
       const done = `${this.batches} earlier batch${this.batches === 1 ? '' : 'es'} (${this.names} names) stay committed`;
       throw new ImportError(ImportErrorCode.BATCH_FAILED, `batch ${this.batches + 1} (${puts.length} names) failed: ${(e as Error).message}; ${done}`, { cause: e });

@@ -19,6 +19,8 @@ import { createApiServer } from '../api/api-server.js';
 import { SignatureCache } from '../signer/signature-cache.js';
 import type { SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
 import { KeyService } from './dnssec/key-service.js';
+import { Resigner } from './dnssec/resigner.js';
+import { RolloverService } from './dnssec/rollover-service.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
 import { startDnsService, type DnsService } from './dns-service.js';
 import { EventFanout } from './event-fanout.js';
@@ -39,12 +41,16 @@ export interface ServeConfig {
   logLevel: LogLevel;
   metricsAccess: 'open' | 'token';
   healthAccess: 'open' | 'token';
+  /** Automatic ZSK rollover after this many seconds (0: never). */
+  zskLifetimeSeconds: number;
 }
 
 export interface RunningServer {
   dns: HostPort;
   api: HostPort;
   keys: KeyService;
+  rollovers: RolloverService;
+  resigner: Resigner;
   close(): Promise<void>;
 }
 
@@ -65,6 +71,15 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
       else if (e.kind === 'zones') keys.loadAll();
     }
   });
+  const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log });
+  const rollovers = new RolloverService({ dataDir: cfg.dataDir, store, keys, clock, log, resigner, resignSynchronously: false });
+  resigner.start();
+  store.onEvent((e) => {
+    if (e.kind === 'change' && e.unsigned === true) resigner.request(e.zone);
+  });
+  const autoRoll = setInterval(() => rollovers.runAutomaticZsk(cfg.zskLifetimeSeconds), 600_000);
+  autoRoll.unref();
+  if (cfg.zskLifetimeSeconds <= 0) clearInterval(autoRoll);
   const apiConfig = createApiConfig({ metricsAccess: cfg.metricsAccess, healthAccess: cfg.healthAccess });
   if (!apiConfig.ok) throw new Error(`API configuration: ${apiConfig.errors.join('; ')}`);
 
@@ -95,20 +110,26 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   }
 
   const apiLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: object): void => log(level, msg, fields as Record<string, unknown> | undefined);
-  const api = createApiServer({ store, registry, keys, propagate: () => propagate(), config: apiConfig.config, log: apiLog });
+  const api = createApiServer({ store, registry, keys, rollovers, propagate: () => propagate(), config: apiConfig.config, log: apiLog });
   let apiAddr: HostPort;
   try {
     const a = await api.listen(cfg.api.host, cfg.api.port);
     apiAddr = { host: a.address, port: a.port };
   } catch (err) {
     await stopDns();
+    resigner.stop();
+    clearInterval(autoRoll);
     throw err;
   }
   return {
     dns,
     api: apiAddr,
     keys,
+    rollovers,
+    resigner,
     close: async () => {
+      resigner.stop();
+      clearInterval(autoRoll);
       await api.close();
       await stopDns();
     },
@@ -159,7 +180,7 @@ async function forkWorkers(cfg: ServeConfig, fanout: EventFanout, log: LogFn): P
           if (stopping || (w as Worker & { idzoneStopping?: boolean }).idzoneStopping) return;
           log('error', 'DNS worker died; starting a replacement', { worker: w.id, code, signal });
           const i = list.indexOf(w);
-          spawn(port).then(
+          spawn(cfg.dns.port).then(
             (n) => (i >= 0 ? list.splice(i, 1, n) : list.push(n)),
             (err: unknown) => log('error', 'could not replace DNS worker', { err: String(err) }),
           );
@@ -167,9 +188,10 @@ async function forkWorkers(cfg: ServeConfig, fanout: EventFanout, log: LogFn): P
         resolve(w);
       });
     });
-  // The first worker binds (port 0 picks a free port); the others share that address.
-  list.push(await spawn(port));
-  for (let i = 1; i < cfg.workers; i++) list.push(await spawn(port));
+  // Every worker asks for the configured address: the primary keys shared UDP handles by it, so
+  // with port 0 they all share the one socket the first request created (and TCP follows the
+  // port UDP got). Workers start one after another so that first request is unambiguous.
+  for (let i = 0; i < cfg.workers; i++) list.push(await spawn(cfg.dns.port));
   process.once('exit', () => {
     stopping = true;
   });

@@ -46,6 +46,7 @@ export class Catalog {
       insertOps: db.prepare<[number, number, number, Buffer]>('INSERT INTO pending_ops (batch, shard, zone_id, ops) VALUES (?, ?, ?, ?)'),
       pending: db.prepare<[], PendingRow>('SELECT batch, shard, zone_id, ops FROM pending_ops ORDER BY id').raw(),
       deletePending: db.prepare<[number]>('DELETE FROM pending_ops WHERE batch <= ?'),
+      setLastBatch: db.prepare<[number]>("INSERT INTO meta (key, value) VALUES ('last_batch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
   }
 
@@ -67,7 +68,7 @@ export class Catalog {
   }
 
   setLastBatch(batch: number): void {
-    setMeta(this.db, 'last_batch', batch);
+    this.stmts.setLastBatch.run(batch);
   }
 
   loadZones(): ZoneInfo[] {

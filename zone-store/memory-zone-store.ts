@@ -6,8 +6,7 @@
  */
 import { nextSerial, compareSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter,
-} from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -146,7 +145,7 @@ export class MemoryZoneStore implements ZoneWriter {
     return updated;
   }
 
-  applyChanges(zoneName: string, changes: NameChange[]): ChangeResult {
+  applyChanges(zoneName: string, changes: NameChange[], opts: ApplyOptions = {}): ChangeResult {
     const zone = this.requireZone(zoneName);
     const d = this.data.get(zone.id)!;
     const serial = nextSerial(zone.serial);
@@ -159,11 +158,11 @@ export class MemoryZoneStore implements ZoneWriter {
       }
       return m;
     };
-    const plan = planChanges({ ...zone, serial }, input, reader, this.signer);
+    const plan = planChanges({ ...zone, serial }, input, reader, opts.deferSigning === true ? undefined : this.signer);
     this.applyPlan(d, plan);
     this.appendJournal(zone, { fromSerial: zone.serial, toSerial: serial, deleted: plan.deleted, added: plan.added });
     this.zones.set({ ...zone, serial });
-    this.events.emit({ kind: 'change', zone: zone.name, serial, names: plan.touched });
+    this.events.emit(opts.deferSigning === true ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
     return { zone: zone.name, serial, existed: plan.existed, touched: plan.touched };
   }
 

@@ -10,8 +10,7 @@
  */
 import { nextSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter,
-} from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -203,18 +202,18 @@ export class SqliteZoneStore implements ZoneWriter {
     return updated;
   }
 
-  applyChanges(zoneName: string, changes: NameChange[]): ChangeResult {
+  applyChanges(zoneName: string, changes: NameChange[], opts: ApplyOptions = {}): ChangeResult {
     this.assertWritable();
     this.recoverIfNeeded();
     const zone = requireZone(this.zones, zoneName);
     const serial = nextSerial(zone.serial);
     const input = normaliseChanges(zone.name, changes);
-    const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), this.signer);
+    const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), opts.deferSigning === true ? undefined : this.signer);
     const byShard = this.shardOps(zone.id, plan.writes);
     const batch = this.commitCatalog(zone.id, byShard, () => this.recordChange(zone, serial, plan));
     this.zones.set({ ...zone, serial });
     this.applyShards(batch, byShard);
-    this.events.emit({ kind: 'change', zone: zone.name, serial, names: plan.touched });
+    this.events.emit(opts.deferSigning === true ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
     return { zone: zone.name, serial, existed: plan.existed, touched: plan.touched };
   }
 
@@ -305,6 +304,8 @@ export class SqliteZoneStore implements ZoneWriter {
             : { kind: 'delete', zoneId, owner };
       pushTo(byShard, shardOf(owner, this.shards.length), op);
     }
+    // Each owner appears once per batch, so order is free: key order keeps B-tree inserts local.
+    for (const ops of byShard.values()) ops.sort(byOwner);
     return byShard;
   }
 
@@ -369,6 +370,12 @@ export class SqliteZoneStore implements ZoneWriter {
     this.assertOpen();
     if (this.readonly) throw new StoreError(StoreErrorCode.READONLY, 'this zone store handle is read-only');
   }
+}
+
+function byOwner(a: ShardOp, b: ShardOp): number {
+  const x = a.kind === 'purge' ? '' : a.owner;
+  const y = b.kind === 'purge' ? '' : b.owner;
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {

@@ -70,6 +70,10 @@ export interface NameDelete {
 }
 export type NameChange = NamePut | NameDelete;
 
+export interface ApplyOptions {
+  deferSigning?: boolean;
+}
+
 export interface ChangeResult {
   zone: string;
   serial: number;
@@ -81,7 +85,7 @@ export interface ChangeResult {
 
 /** Emitted by the writer after each commit. Workers receive it over IPC. */
 export type StoreEvent =
-  | { kind: 'change'; zone: string; serial: number; names: string[] }
+  | { kind: 'change'; zone: string; serial: number; names: string[]; /** stored unsigned: the re-signer must run */ unsigned?: boolean }
   | { kind: 'zones' }
   | { kind: 'resigned'; zone: string; names: string[] }
   | { kind: 'keys'; zone: string };
@@ -155,8 +159,12 @@ export interface ZoneWriter extends ZoneReader {
   createZone(name: string, settings?: Partial<ZoneSettings>): ZoneInfo;
   deleteZone(name: string): boolean;
   updateZoneSettings(name: string, settings: Partial<ZoneSettings>): ZoneInfo;
-  /** Applies all changes atomically (one serial bump, one journal entry). */
-  applyChanges(zone: string, changes: NameChange[]): ChangeResult;
+  /**
+   * Applies all changes atomically (one serial bump, one journal entry). With `deferSigning` the
+   * nodes are stored without signatures (bulk imports: signing is the bottleneck); the re-signer
+   * signs them in the background and the query path signs on demand until it has.
+   */
+  applyChanges(zone: string, changes: NameChange[], opts?: ApplyOptions): ChangeResult;
   addKey(key: Omit<KeyRecord, 'id'>): KeyRecord;
   updateKey(id: number, patch: Partial<Pick<KeyRecord, 'state' | 'changedAt'>>): void;
   /** Rewrites stored signatures of existing nodes without a serial bump (re-signing). */

@@ -7,7 +7,8 @@
  * - the idle timer is re-armed only by a complete message (RFC 7766 §6.2.3), so a client that
  *   trickles bytes, or announces a length it never sends, is closed when it expires;
  * - unprocessed input is at most one read chunk plus one partial message (≤ 65537 octets), since
- *   every complete message is handled at once and reading stops while output is blocked;
+ *   every complete message is handled at once and reading stops while output is blocked; partial
+ *   input is gathered in a buffer that grows by doubling, so trickled bytes are copied O(1) times;
  * - when the socket's queued output passes `maxWriteBuffer`, reading and processing pause until
  *   it drains (a client that does not read its answers is eventually dropped by the idle timer);
  * - a zero-length message closes the connection.
@@ -30,11 +31,17 @@ export interface StreamHost {
 }
 
 const MAX_FRAME = 65535;
+/** First size of an owned input buffer: one typical query, so trickled bytes do not reallocate per byte. */
+const MIN_GROWTH = 512;
 
 export class StreamConnection {
   readonly remoteAddress: string;
   private readonly remotePort: number;
-  private input: Buffer | null = null;
+  /** Unprocessed input is buf[start, end). Owned buffers grow in place past `end`, never before it. */
+  private buf: Buffer | null = null;
+  private start = 0;
+  private end = 0;
+  private owned = false;
   private timer: NodeJS.Timeout;
   private timerMs: number;
   private done = false;
@@ -70,8 +77,35 @@ export class StreamConnection {
 
   private onData(chunk: Buffer): void {
     if (this.done) return;
-    this.input = this.input === null ? chunk : Buffer.concat([this.input, chunk]);
+    if (this.buf === null) {
+      this.buf = chunk;
+      this.start = 0;
+      this.end = chunk.length;
+      this.owned = false;
+    } else this.append(chunk);
     this.pump();
+  }
+
+  /**
+   * Adds a chunk behind the pending bytes. The buffer grows by doubling, so a client sending one
+   * byte per packet costs O(1) copying per byte, not a copy of everything pending per packet.
+   * Bytes already handed to the handler are never overwritten: growth allocates a new buffer.
+   */
+  private append(chunk: Buffer): void {
+    const buf = this.buf!;
+    if (this.owned && buf.length - this.end >= chunk.length) {
+      chunk.copy(buf, this.end);
+      this.end += chunk.length;
+      return;
+    }
+    const pending = this.end - this.start;
+    const grown = Buffer.allocUnsafe(Math.max(pending + chunk.length, 2 * pending, MIN_GROWTH));
+    buf.copy(grown, 0, this.start, this.end);
+    chunk.copy(grown, pending);
+    this.buf = grown;
+    this.start = 0;
+    this.end = pending + chunk.length;
+    this.owned = true;
   }
 
   private onDrain(): void {
@@ -83,7 +117,7 @@ export class StreamConnection {
 
   /** Handles complete messages in batches until input runs out or output backs up. */
   private pump(): void {
-    while (!this.done && !this.blocked && this.input !== null) {
+    while (!this.done && !this.blocked && this.buf !== null) {
       const frames = this.takeBatch();
       if (frames.length > 0) this.write(frames);
       if (this.done) return;
@@ -100,29 +134,28 @@ export class StreamConnection {
   private takeBatch(): Buffer[] {
     const frames: Buffer[] = [];
     let bytes = 0;
-    let input = this.input!;
-    let off = 0;
-    while (input.length - off >= 2 && bytes <= this.host.maxWriteBuffer) {
-      const len = input.readUInt16BE(off);
+    const input = this.buf!;
+    while (this.end - this.start >= 2 && bytes <= this.host.maxWriteBuffer) {
+      const len = input.readUInt16BE(this.start);
       if (len === 0) {
         this.host.stats.closedByZeroLength++;
         this.destroy();
         return [];
       }
-      if (input.length - off - 2 < len) break;
-      const msg = input.subarray(off + 2, off + 2 + len);
-      off += 2 + len;
+      if (this.end - this.start - 2 < len) break;
+      const msg = input.subarray(this.start + 2, this.start + 2 + len);
+      this.start += 2 + len;
       this.arm(this.host.idleTimeoutMs());
       bytes += this.answer(msg, frames);
       if (this.done) return [];
     }
-    this.input = off >= input.length ? null : input.subarray(off);
+    if (this.start >= this.end) this.buf = null;
     return frames;
   }
 
   private hasCompleteMessage(): boolean {
-    const input = this.input;
-    return input !== null && input.length >= 2 && input.length - 2 >= input.readUInt16BE(0);
+    const pending = this.end - this.start;
+    return this.buf !== null && pending >= 2 && pending - 2 >= this.buf.readUInt16BE(this.start);
   }
 
   /** Runs the handler on one message; pushes its answers and returns their framed size. */
@@ -194,7 +227,7 @@ export class StreamConnection {
   /** Stops processing: queued input is dropped and nothing more is written. */
   private stop(): void {
     this.done = true;
-    this.input = null;
+    this.buf = null;
   }
 
   private onSocketError(err: Error): void {

@@ -13,10 +13,9 @@
  * Views: `question`, EDNS option data and the labels refer to the caller's message buffer; the
  * caller must copy them if it keeps them after the message buffer is reused.
  */
-import { nameFromWireLabels } from '../../core/names.js';
 import { Opcode, Rcode, RrType } from '../../core/rr-types.js';
 import type { EdnsInfo, EdnsOption } from './edns.js';
-import { NameReader } from './name-reader.js';
+import { canonicalNameAt, NameReader } from './name-reader.js';
 import { WireError } from './wire-error.js';
 
 export interface ParsedQuery {
@@ -31,9 +30,9 @@ export interface ParsedQuery {
   qclass: number;
   /** The question section as received (original case), uncompressed: echo it byte for byte. */
   question: Buffer;
-  edns?: EdnsInfo;
+  edns?: EdnsInfo | undefined;
   /** Serial of the SOA in the authority section of an IXFR query (RFC 1995 §3). */
-  ixfrSerial?: number;
+  ixfrSerial?: number | undefined;
   messageSize: number;
 }
 
@@ -74,7 +73,8 @@ interface Header {
 /** What the section walk found; filled in as it goes so a failure keeps what parsed before it. */
 interface Sections {
   question?: Buffer;
-  labels: Uint8Array[];
+  /** Offsets of the question name's label length octets. */
+  labels: number[];
   qtype: number;
   qclass: number;
   edns?: EdnsInfo;
@@ -126,15 +126,16 @@ function judge(msg: Buffer, head: Header, s: Sections, known: boolean): DecodeRe
     opcode: head.opcode,
     rd: head.rd,
     cd: head.cd,
-    qname: nameFromWireLabels(s.labels),
+    qname: canonicalNameAt(msg, s.labels),
     qnameLabels: s.labels.length,
     qtype: s.qtype,
     qclass: s.qclass,
     question: s.question,
+    // Always present (possibly undefined) so every ParsedQuery has one shape for the JIT.
+    edns: s.edns,
+    ixfrSerial: s.qtype === RrType.IXFR ? s.ixfrSerial : undefined,
     messageSize: msg.length,
   };
-  if (s.edns !== undefined) query.edns = s.edns;
-  if (s.ixfrSerial !== undefined && s.qtype === RrType.IXFR) query.ixfrSerial = s.ixfrSerial;
   return { kind: 'query', query };
 }
 
@@ -160,7 +161,7 @@ function readSections(msg: Buffer, head: Header, s: Sections): void {
 }
 
 function readQuestion(msg: Buffer, pos: number, s: Sections, first: boolean): number {
-  const labels: Uint8Array[] = [];
+  const labels: number[] = [];
   const nameEnd = reader.read(pos, msg.length, labels);
   if (nameEnd + 4 > msg.length) throw new WireError('question runs past the end of the message');
   if (first) {
@@ -173,17 +174,13 @@ function readQuestion(msg: Buffer, pos: number, s: Sections, first: boolean): nu
 }
 
 /** The raw question; rebuilt without the pointer when the name was compressed. */
-function questionBytes(msg: Buffer, pos: number, nameEnd: number, labels: readonly Uint8Array[]): Buffer {
+function questionBytes(msg: Buffer, pos: number, nameEnd: number, labels: readonly number[]): Buffer {
   let wire = 1;
-  for (const l of labels) wire += l.length + 1;
+  for (const at of labels) wire += msg[at]! + 1;
   if (nameEnd - pos === wire) return msg.subarray(pos, nameEnd + 4);
   const out = Buffer.allocUnsafe(wire + 4);
   let o = 0;
-  for (const l of labels) {
-    out[o++] = l.length;
-    out.set(l, o);
-    o += l.length;
-  }
+  for (const at of labels) o += msg.copy(out, o, at, at + 1 + msg[at]!);
   out[o++] = 0;
   msg.copy(out, o, nameEnd, nameEnd + 4);
   return out;

@@ -31,10 +31,11 @@ export class NameReader {
 
   /**
    * Reads the name at `offset`, up to `end` (exclusive; names inside RDATA must stay inside it).
-   * Pushes each label (a view into the message, case as received) to `labels` when given.
+   * Pushes the offset of each label's length octet to `labels` when given (offsets, not views:
+   * a Buffer view costs more than the whole name check).
    * Returns the offset just after the name as it sits in the message (after its first pointer).
    */
-  read(offset: number, end: number, labels?: Uint8Array[]): number {
+  read(offset: number, end: number, labels?: number[]): number {
     const msg = this.msg;
     let pos = offset;
     let after = -1;
@@ -51,7 +52,7 @@ export class NameReader {
         if (pos + 1 + b > bound) throw new WireError('label runs past the end of its section');
         wire += b + 1;
         if (wire > MAX_NAME_WIRE) throw new WireError('name longer than 255 octets');
-        labels?.push(msg.subarray(pos + 1, pos + 1 + b));
+        labels?.push(pos);
         pos += 1 + b;
         continue;
       }
@@ -71,4 +72,37 @@ export class NameReader {
       bound = msg.length;
     }
   }
+}
+
+const scratch = Buffer.allocUnsafe(4 * MAX_NAME_WIRE);
+
+/**
+ * The canonical name (core/names.ts form: lowercase, `\.`, `\\` and `\DDD` escapes, trailing dot)
+ * of labels at the given offsets of `msg`. Same result as nameFromWireLabels, built in one scratch
+ * buffer and decoded once, because this runs for every query.
+ */
+export function canonicalNameAt(msg: Buffer, labels: readonly number[]): string {
+  if (labels.length === 0) return '.';
+  let o = 0;
+  for (const at of labels) {
+    const end = at + 1 + msg[at]!;
+    for (let i = at + 1; i < end; i++) o = putCanonicalByte(msg[i]!, o);
+    scratch[o++] = 0x2e;
+  }
+  return scratch.toString('latin1', 0, o);
+}
+
+function putCanonicalByte(b: number, o: number): number {
+  if (b >= 0x41 && b <= 0x5a) scratch[o++] = b + 32;
+  else if (b === 0x2e || b === 0x5c) {
+    scratch[o++] = 0x5c;
+    scratch[o++] = b;
+  } else if (b > 0x20 && b < 0x7f) scratch[o++] = b;
+  else {
+    scratch[o++] = 0x5c;
+    scratch[o++] = 0x30 + Math.floor(b / 100);
+    scratch[o++] = 0x30 + (Math.floor(b / 10) % 10);
+    scratch[o++] = 0x30 + (b % 10);
+  }
+  return o;
 }

@@ -4,14 +4,15 @@
  * records section by section, and the OPT record last (RFC 6891 §6.1.1). A record that would pass
  * the size limit is refused with `false` and leaves the message as it was, so the caller can set
  * TC (RFC 2181 §9) without exceptions on the hot path. Space for the OPT record is reserved when
- * it is declared, so a full answer never crowds it out.
+ * it is declared (call addOpt right after begin), so a full answer never crowds it out.
+ * Usage: begin → addOpt (if the query had EDNS) → addRecord… → setTc? → finish.
  *
  * Compression (RFC 1035 §4.1.4) is applied to owner names only: an owner equal to the question
  * name, or ending in a label-wise suffix of it, is written as its leading labels plus a pointer into
  * the question. Names inside RDATA are written as the caller gives them (uncompressed, canonical):
  * RRSIG signer names and NSEC3 data must never be compressed (RFC 4034 §3.1.7, RFC 5155 §3.3).
  */
-import { parseLabels } from '../../core/names.js';
+import { MAX_LABEL, MAX_NAME_WIRE, parseLabels } from '../../core/names.js';
 import { RrClass, RrType } from '../../core/rr-types.js';
 import { MAX_MESSAGE_SIZE, optRecordSize } from './edns.js';
 import type { EdnsOption } from './edns.js';
@@ -55,8 +56,12 @@ export class ResponseWriter {
   private opt: { udpSize: number; do: boolean; version: number; options: EdnsOption[] } | undefined;
   private optSize = 0;
   /** Offsets (in the message) of the question name's labels, leftmost first. */
-  private qLabelOffsets: number[] = [];
-  private readonly ownerCache = new Map<string, Buffer>();
+  private readonly qLabelOffsets: number[] = [];
+  /** The last owner written, its (possibly compressed) wire form and its label offsets. */
+  private lastOwner: string | undefined;
+  private readonly ownerBuf = Buffer.allocUnsafe(MAX_NAME_WIRE + 2);
+  private ownerLen = 0;
+  private readonly ownerStarts: number[] = [];
 
   constructor(capacity = MAX_MESSAGE_SIZE) {
     this.buf = Buffer.alloc(capacity);
@@ -70,7 +75,7 @@ export class ResponseWriter {
     this.opt = undefined;
     this.optSize = 0;
     this.rcode = flags.rcode;
-    this.ownerCache.clear();
+    this.lastOwner = undefined;
     const buf = this.buf;
     buf.writeUInt16BE(head.id, 0);
     let f = 0x8000 | ((head.opcode & 0xf) << 11) | (flags.rcode & 0xf);
@@ -81,7 +86,7 @@ export class ResponseWriter {
     buf.writeUInt16BE(f, 2);
     buf.fill(0, 4, HEADER);
     this.pos = HEADER;
-    this.qLabelOffsets = [];
+    this.qLabelOffsets.length = 0;
     const q = head.question;
     if (q !== undefined && q.length > 0) this.writeQuestion(q);
   }
@@ -135,18 +140,18 @@ export class ResponseWriter {
    */
   addRecord(section: SectionId, owner: string, type: number, ttl: number, rdata: Buffer): boolean {
     if (section < this.section) throw new RangeError('records must be added section by section, in order');
-    const name = this.ownerWire(owner);
-    const size = name.length + 10 + rdata.length;
+    this.encodeOwner(owner);
+    const size = this.ownerLen + 10 + rdata.length;
     if (rdata.length > 0xffff || this.pos + size + this.optSize > this.limit) return false;
     this.section = section;
     const buf = this.buf;
     let o = this.pos;
-    o += name.copy(buf, o);
+    o += this.ownerBuf.copy(buf, o, 0, this.ownerLen);
     buf.writeUInt16BE(type, o);
     buf.writeUInt16BE(RrClass.IN, o + 2);
     buf.writeUInt32BE(ttl >>> 0, o + 4);
     buf.writeUInt16BE(rdata.length, o + 8);
-    rdata.copy(buf, o + 10);
+    buf.set(rdata, o + 10);
     this.pos = o + 10 + rdata.length;
     this.counts[section]!++;
     return true;
@@ -201,47 +206,90 @@ export class ResponseWriter {
     return o;
   }
 
-  /** Owner name in wire form, compressed against the question when they share a suffix. */
-  private ownerWire(owner: string): Buffer {
-    const cached = this.ownerCache.get(owner);
-    if (cached !== undefined) return cached;
-    const labels = parseLabels(owner);
-    const shared = this.sharedSuffix(labels);
-    const lead = labels.length - shared;
-    let len = shared > 0 ? 2 : 1;
-    for (let i = 0; i < lead; i++) len += 1 + labels[i]!.length;
-    const out = Buffer.allocUnsafe(len);
-    let o = 0;
-    for (let i = 0; i < lead; i++) {
-      out[o++] = labels[i]!.length;
-      out.set(labels[i]!, o);
-      o += labels[i]!.length;
+  /**
+   * Puts the owner's wire form, compressed against the question when they share a suffix, into
+   * ownerBuf. The last owner is remembered: RRsets and their RRSIGs repeat it.
+   */
+  private encodeOwner(owner: string): void {
+    if (owner === this.lastOwner) return;
+    const starts = this.ownerStarts;
+    const len = ownerToWire(owner, this.ownerBuf, starts);
+    const shared = this.sharedSuffix(starts);
+    if (shared === 0) this.ownerLen = len;
+    else {
+      const cut = starts[starts.length - shared]!;
+      this.ownerBuf.writeUInt16BE(0xc000 | this.qLabelOffsets[this.qLabelOffsets.length - shared]!, cut);
+      this.ownerLen = cut + 2;
     }
-    if (shared > 0) out.writeUInt16BE(0xc000 | this.qLabelOffsets[this.qLabelOffsets.length - shared]!, o);
-    else out[o] = 0;
-    this.ownerCache.set(owner, out);
-    return out;
+    this.lastOwner = owner;
   }
 
-  /** How many rightmost labels of `labels` equal (case-insensitively) those of the question name. */
-  private sharedSuffix(labels: readonly Uint8Array[]): number {
+  /** How many rightmost labels of the owner equal (case-insensitively) those of the question name. */
+  private sharedSuffix(starts: readonly number[]): number {
     const q = this.qLabelOffsets;
     let n = 0;
-    while (n < labels.length && n < q.length) {
-      if (!this.labelEquals(q[q.length - 1 - n]!, labels[labels.length - 1 - n]!)) break;
+    while (n < starts.length && n < q.length) {
+      if (!this.labelEquals(q[q.length - 1 - n]!, starts[starts.length - 1 - n]!)) break;
       n++;
     }
     return n;
   }
 
-  private labelEquals(at: number, label: Uint8Array): boolean {
+  /** Compares the question label at `at` with the owner label at `ownerAt`, ASCII case folded. */
+  private labelEquals(at: number, ownerAt: number): boolean {
     const buf = this.buf;
-    if (buf[at] !== label.length) return false;
-    for (let i = 0; i < label.length; i++) {
-      let c = buf[at + 1 + i]!;
-      if (c >= 0x41 && c <= 0x5a) c += 32;
-      if (c !== label[i]) return false;
+    const own = this.ownerBuf;
+    const len = own[ownerAt]!;
+    if (buf[at] !== len) return false;
+    for (let i = 1; i <= len; i++) {
+      if (foldCase(buf[at + i]!) !== foldCase(own[ownerAt + i]!)) return false;
     }
     return true;
   }
+}
+
+function foldCase(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 32 : c;
+}
+
+/**
+ * Writes the uncompressed wire form of a name into `out` and the offsets of its labels into
+ * `starts`; returns the length. Canonical names without escapes (nearly all) are converted
+ * directly; anything else goes through core/names parseLabels, which also rejects bad names.
+ */
+function ownerToWire(name: string, out: Buffer, starts: number[]): number {
+  starts.length = 0;
+  if (name === '.') {
+    out[0] = 0;
+    return 1;
+  }
+  if (name.length > MAX_NAME_WIRE - 1 || name.includes('\\') || !name.endsWith('.')) return slowOwnerToWire(name, out, starts);
+  let lenAt = 0;
+  let o = 1;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      const len = o - lenAt - 1;
+      if (len === 0 || len > MAX_LABEL) return slowOwnerToWire(name, out, starts);
+      out[lenAt] = len;
+      starts.push(lenAt);
+      lenAt = o++;
+    } else if (c <= 0x20 || c >= 0x7f) return slowOwnerToWire(name, out, starts);
+    else out[o++] = c;
+  }
+  out[lenAt] = 0;
+  return o;
+}
+
+function slowOwnerToWire(name: string, out: Buffer, starts: number[]): number {
+  starts.length = 0;
+  let o = 0;
+  for (const l of parseLabels(name)) {
+    starts.push(o);
+    out[o++] = l.length;
+    out.set(l, o);
+    o += l.length;
+  }
+  out[o++] = 0;
+  return o;
 }

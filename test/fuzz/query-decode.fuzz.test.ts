@@ -13,6 +13,7 @@ import type { DecodeResult } from '../../server/wire/decode-query.js';
 import { buildErrorResponse } from '../../server/wire/error-response.js';
 import { ResponseWriter, Section } from '../../server/wire/response-writer.js';
 import { buildQuery, optRecord } from '../unit/wire/query-builder.js';
+import { nameToWire } from '../../core/names.js';
 
 /** mulberry32: small, fast, good enough to spread inputs; the seed makes every run identical. */
 function prng(seed: number): () => number {
@@ -68,6 +69,9 @@ function check(msg: Buffer, writer: ResponseWriter): DecodeResult['kind'] {
     return r.kind;
   }
   const q = r.query;
+  // qname is the canonical form of the question name: its wire form is the received name, lowercased.
+  const received = Buffer.from(q.question.subarray(0, q.question.length - 4)).map((b) => (b >= 0x41 && b <= 0x5a ? b + 32 : b));
+  assert.deepEqual(nameToWire(q.qname), Buffer.from(received), q.qname);
   writer.begin(q, { aa: true, rcode: 0 }, 1232);
   writer.addOpt({ udpSize: 1232, do: q.edns?.do ?? false });
   writer.addRecord(Section.ANSWER, q.qname, 52, 60, Buffer.from([3, 1, 1, 0xaa]));

@@ -42,6 +42,23 @@ describe('transport/tcp', function () {
     assert.equal(tcp.stats().messages, 50);
   });
 
+  it('reassembles messages split at arbitrary points across packets', async () => {
+    tcp = await start({ idleTimeoutMs: 3000 });
+    const c = await connect(tcp);
+    c.socket.setNoDelay(true);
+    const ids = Array.from({ length: 30 }, (_, i) => 500 + i);
+    const stream = Buffer.concat(ids.map((id) => frame(buildQuery({ id, name: `split${id}.example.com` }))));
+    // Deterministic piece sizes 1..9, with a pause so most pieces arrive as separate reads.
+    for (let off = 0, k = 0; off < stream.length; k++) {
+      const size = 1 + ((k * 7) % 9);
+      c.send(stream.subarray(off, off + size));
+      off += size;
+      if (k % 4 === 0) await sleep(1);
+    }
+    const answers = await c.waitFor(ids.length);
+    assert.deepEqual(answers.map((a) => headerOf(a).id), ids);
+  });
+
   it('stops reading from a client that does not read its answers, and resumes when it does', async () => {
     // 32 KiB answers: 400 of them (13 MB) are more than loopback socket buffers hold.
     const big: QueryHandler = (msg) => {
@@ -98,15 +115,16 @@ describe('transport/tcp', function () {
   });
 
   it('keeps a client that completes a message within each idle period', async () => {
-    tcp = await start({ idleTimeoutMs: 600 });
+    tcp = await start({ idleTimeoutMs: 1000 });
     const c = await connect(tcp);
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       c.send(frame(buildQuery({ id: i, name: 'steady.example.com' })));
-      await sleep(300);
+      await sleep(250);
     }
+    // 1.5 s in total, longer than the idle timeout, and still open.
     assert.equal(c.socket.destroyed, false);
-    assert.equal((await c.waitFor(5)).length, 5);
-    await c.waitClosed(1500);
+    assert.equal((await c.waitFor(6)).length, 6);
+    await c.waitClosed(2500);
   });
 
   it('closes at the timeout when a length prefix announces more than follows', async () => {

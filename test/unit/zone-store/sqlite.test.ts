@@ -120,19 +120,27 @@ describe('zone-store sqlite specifics', () => {
     assert.equal(counts[shardOf('h0.' + Z, 8)]! > 0, true);
   });
 
-  it('refuses a database with a newer schema, and a read-only open of an older one', () => {
+  it('refuses a database with a newer schema', () => {
     openStore().close();
     const db = new Database(join(dir, 'catalog.sqlite'));
     db.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
     db.close();
     assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /999/.test(e.message));
-    const db2 = new Database(join(dir, shardFile(0)));
-    db2.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
-    db2.close();
     const cat = new Database(join(dir, 'catalog.sqlite'));
     cat.prepare("UPDATE meta SET value = 1 WHERE key = 'schema_version'").run();
     cat.close();
+    const shard = new Database(join(dir, shardFile(0)));
+    shard.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
+    shard.close();
     assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /shard/.test(e.message));
+  });
+
+  it('refuses a read-only open of a schema the writer has not migrated', () => {
+    openStore().close();
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    db.prepare("UPDATE meta SET value = 0 WHERE key = 'schema_version'").run();
+    db.close();
+    assert.throws(() => openSqliteStore(dir, { readonly: true }), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_OLD));
   });
 
   describe('crash recovery through the catalog redo log', () => {
@@ -217,13 +225,16 @@ describe('zone-store sqlite specifics', () => {
     s.createZone(Z);
     const batch = 10_000;
     const total = 100_000;
-    const t0 = process.hrtime.bigint();
+    let ns = 0n;
     for (let b = 0; b < total / batch; b++) {
+      // Input is built outside the timed region: the figure is the store's cost, not the test's.
       const changes: NameChange[] = [];
       for (let i = b * batch; i < (b + 1) * batch; i++) changes.push({ op: 'put', owner: `h${i}.u${i % 1000}.${Z}`, rrsets: [tlsaSet(i)] });
+      const t0 = process.hrtime.bigint();
       s.applyChanges(Z, changes);
+      ns += process.hrtime.bigint() - t0;
     }
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    const ms = Number(ns) / 1e6;
     const t1 = process.hrtime.bigint();
     s.checkpoint();
     const cms = Number(process.hrtime.bigint() - t1) / 1e6;
@@ -231,5 +242,11 @@ describe('zone-store sqlite specifics', () => {
     const z = s.getZone(Z)!;
     assert.equal(s.countNames(z), total);
     assert.equal(s.getNode(z, `u7.${Z}`)!.descendants, 100);
+    s.close();
+    const t2 = process.hrtime.bigint();
+    const again = openStore();
+    const oms = Number(process.hrtime.bigint() - t2) / 1e6;
+    console.log(`      sqlite reopen with ${total} names: ${oms.toFixed(1)} ms`);
+    assert.equal(again.countNames(again.getZone(Z)!), total);
   });
 });

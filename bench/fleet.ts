@@ -1,0 +1,179 @@
+/**
+ * `npm run bench` — the fleet benchmark (issue "Serve identity zones from sharded SQLite", bench/
+ * paragraph). Generates N devices as NDJSON, loads them with `idzone import` (names/s), then, for
+ * one and for two DNS worker processes, spawns `idzone serve` and measures: the time from spawn to
+ * the first correct TLSA answer (a restart: the data directory already exists; target < 1 s), RSS
+ * after start and after 100,000 random queries (primary + workers, from /proc; target < 150 MB), and
+ * dnsperf queries/s for random positive TLSA names and random NXDOMAIN names, DO=0 and DO=1.
+ * Loopback only; every load is bounded by count and time. Prints a table, writes JSON to --out.
+ *
+ *   node dist/bench/fleet.js [--devices N | --quick] [--out bench/out] [--work-dir DIR]
+ *                            [--seconds 10] [--workers 1,2] [--restarts 3] [--reuse]
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { mkdirSync, statSync, readdirSync } from 'node:fs';
+import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
+import { runDnsperf, type DnsperfResult } from './dnsperf-run.js';
+import { sleep } from './dns-probe.js';
+import { prepareFleet } from './fleet-data.js';
+import { makeQueryFiles, RANDOM_QUERIES, startAndTime, type QueryFiles, type StartedServer } from './fleet-server.js';
+import { processTreeRss } from './server-process.js';
+
+const TARGET_FIRST_ANSWER_MS = 1000;
+const TARGET_RSS_KB = 150 * 1024;
+
+interface Options {
+  devices: number;
+  out: string;
+  workDir: string;
+  seconds: number;
+  workers: number[];
+  restarts: number;
+  reuse: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/out' },
+      'work-dir': { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      workers: { type: 'string', default: '1,2' },
+      restarts: { type: 'string', default: '3' },
+      reuse: { type: 'boolean', default: false },
+    },
+  });
+  const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
+  const seconds = Number(values.seconds);
+  const restarts = Number(values.restarts);
+  const workers = values.workers.split(',').map(Number);
+  if (!Number.isInteger(devices) || devices < 1 || devices > 50_000_000) throw new Error('--devices: 1 … 50,000,000');
+  if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
+  if (!Number.isInteger(restarts) || restarts < 1 || restarts > 20) throw new Error('--restarts: 1 … 20');
+  if (workers.some((w) => !Number.isInteger(w) || w < 1 || w > 16)) throw new Error('--workers: comma-separated 1 … 16');
+  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, workers, restarts, reuse: values.reuse };
+}
+
+interface WorkerRun {
+  workers: number;
+  firstAnswerMs: number[];
+  rssAfterStartKb: number;
+  rssAfterStartProcesses: { pid: number; rssKb: number }[];
+  randomQueries: DnsperfResult;
+  rssAfterQueriesKb: number;
+  rssAfterQueriesProcesses: { pid: number; rssKb: number }[];
+  qps: Record<string, DnsperfResult>;
+}
+
+async function measureWorkers(dataDir: string, devices: number, workers: number, files: QueryFiles, o: Options): Promise<WorkerRun> {
+  const firstAnswerMs: number[] = [];
+  let started: StartedServer | undefined;
+  for (let r = 0; r < o.restarts; r++) {
+    if (started !== undefined) await started.server.stop();
+    started = await startAndTime(dataDir, devices, workers);
+    firstAnswerMs.push(started.firstAnswerMs);
+    progress(`workers=${workers}: start ${r + 1}/${o.restarts}: first correct answer after ${started.firstAnswerMs.toFixed(0)} ms`);
+  }
+  const s = started!;
+  try {
+    await sleep(1000);
+    const afterStart = processTreeRss(s.server.pid);
+    progress(`workers=${workers}: ${RANDOM_QUERIES} random queries (mixed positive/NXDOMAIN/NODATA, DO=1)`);
+    const randomQueries = await runDnsperf({ port: s.dnsPort, file: files.mixed, passes: 1, seconds: 120, dnssecOk: true });
+    const afterQueries = processTreeRss(s.server.pid);
+    const qps: Record<string, DnsperfResult> = {};
+    const runs: [string, string, boolean][] = [
+      ['positive DO=0', files.positive, false],
+      ['positive DO=1', files.positive, true],
+      ['nxdomain DO=0', files.nxdomain, false],
+      ['nxdomain DO=1', files.nxdomain, true],
+    ];
+    for (const [label, file, dnssecOk] of runs) {
+      progress(`workers=${workers}: dnsperf ${label}, ${o.seconds} s`);
+      qps[label] = await runDnsperf({ port: s.dnsPort, file, seconds: o.seconds, dnssecOk });
+    }
+    return {
+      workers,
+      firstAnswerMs,
+      rssAfterStartKb: afterStart.totalKb,
+      rssAfterStartProcesses: afterStart.processes,
+      randomQueries,
+      rssAfterQueriesKb: afterQueries.totalKb,
+      rssAfterQueriesProcesses: afterQueries.processes,
+      qps,
+    };
+  } finally {
+    await s.server.stop();
+  }
+}
+
+function dirSizeBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? dirSizeBytes(p) : statSync(p).size;
+  }
+  return total;
+}
+
+function summarise(devices: number, fleet: Awaited<ReturnType<typeof prepareFleet>>, runs: WorkerRun[], dataBytes: number): string {
+  const imp = fleet.importRun;
+  const head = formatTable(`idzone fleet benchmark: ${devices.toLocaleString('en-US')} devices`, [
+    ['measure', 'value', 'target'],
+    ['NDJSON generation', fmt.s(fleet.generateSeconds), ''],
+    ['idzone import', imp ? `${fmt.s(imp.seconds)}, ${fmt.int(devices / imp.seconds)} names/s` : 'reused', ''],
+    ['data directory size', `${(dataBytes / 2 ** 20).toFixed(0)} MB`, ''],
+  ]);
+  const rows: string[][] = [['measure', ...runs.map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''}`), 'target']];
+  const startMedian = (r: WorkerRun): number => percentiles(r.firstAnswerMs)!.median;
+  rows.push(['spawn → first answer (median)', ...runs.map((r) => fmt.ms(startMedian(r))), '< 1000 ms']);
+  rows.push(['spawn → first answer (all)', ...runs.map((r) => r.firstAnswerMs.map((x) => x.toFixed(0)).join('/')), '']);
+  rows.push(['RSS after start (all processes)', ...runs.map((r) => fmt.mb(r.rssAfterStartKb)), '']);
+  rows.push([`RSS after ${RANDOM_QUERIES / 1000}k random queries`, ...runs.map((r) => fmt.mb(r.rssAfterQueriesKb)), '< 150 MB']);
+  rows.push(['  largest single process', ...runs.map((r) => fmt.mb(Math.max(...r.rssAfterQueriesProcesses.map((p) => p.rssKb)))), '']);
+  for (const label of Object.keys(runs[0]?.qps ?? {})) {
+    rows.push([`qps ${label}`, ...runs.map((r) => qpsCell(r.qps[label])), '']);
+  }
+  const verdicts = formatTable('targets', [
+    ['target', 'measured', 'verdict'],
+    ...runs.map((r) => [`first answer < 1 s (${r.workers}w)`, fmt.ms(startMedian(r)), fmt.verdict(startMedian(r) < TARGET_FIRST_ANSWER_MS)]),
+    ...runs.map((r) => [`RSS < 150 MB after queries (${r.workers}w)`, fmt.mb(r.rssAfterQueriesKb), fmt.verdict(r.rssAfterQueriesKb < TARGET_RSS_KB)]),
+  ]);
+  return head + formatTable('server (dnsperf -c 4 -q 100, loopback; dnsperf shares the 2 cores)', rows) + verdicts;
+}
+
+function qpsCell(r: DnsperfResult | undefined): string {
+  if (r === undefined) return '-';
+  const lost = r.lost > 0 ? ` (${r.lost} lost)` : '';
+  return `${fmt.int(r.qps)}${lost}`;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const env = benchEnvironment('fleet');
+  const fleet = await prepareFleet(o.workDir, o.devices, o.reuse, progress);
+  if (fleet.importRun) progress(fleet.importRun.stdout.trim().split('\n').pop() ?? '');
+  const files = await makeQueryFiles(join(o.workDir, `fleet-${o.devices}`), o.devices);
+  const runs: WorkerRun[] = [];
+  for (const w of o.workers) runs.push(await measureWorkers(fleet.dataDir, o.devices, w, files, o));
+  const dataBytes = dirSizeBytes(fleet.dataDir);
+  process.stdout.write(summarise(o.devices, fleet, runs, dataBytes));
+  const file = writeJsonReport(o.out, `fleet-${o.devices}`, {
+    env,
+    devices: o.devices,
+    zone: fleet.dataDir,
+    generateSeconds: fleet.generateSeconds,
+    import: fleet.importRun ? { seconds: fleet.importRun.seconds, namesPerSecond: o.devices / fleet.importRun.seconds, output: fleet.importRun.stdout.trim() } : 'reused',
+    dataDirectoryBytes: dataBytes,
+    runs,
+  });
+  process.stdout.write(`\nJSON: ${file}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/fleet: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,174 @@
+/**
+ * Background re-signing (ARCHITECTURE.md "sign what is known when it is written"). Stored
+ * signatures are replaced before they expire (once less than 25 % of their validity remains), and
+ * after a ZSK change every stored signature made by a key that no longer signs is re-made. Nodes
+ * written without signatures (bulk imports that defer signing) are signed here too.
+ *
+ * A pass walks a zone's names in pages (store.listNames), checks each node's signatures, re-signs
+ * the nodes that need it and stores them without a serial bump (signatures are not zone content
+ * for transfers: secondaries sign themselves). Each page is read, signed and written in one
+ * synchronous step, so no API write can interleave with it and be overwritten; between pages the
+ * event loop runs, so queries never wait for more than one page of signing.
+ *
+ * Bound: empty non-terminals are not listed by listNames, so their NSEC3 signatures are not
+ * refreshed here; when one is stale the query path signs it on demand through the signature cache.
+ */
+import { compareSerial } from '../../core/rrset.js';
+import { rrsigWindow } from '../../signer/rrsig.js';
+import { isDueForRefresh } from '../../signer/validity.js';
+import type { ZoneSigner } from '../../signer/zone-signer.js';
+import type { StoredNode, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
+import type { LogFn } from '../log.js';
+
+export interface ResignerOptions {
+  store: ZoneWriter;
+  signerFor: (zone: string) => ZoneSigner | undefined;
+  clock: () => number;
+  log: LogFn;
+  /** Names read and checked per page. */
+  pageSize?: number;
+  /** Seconds between routine passes over every signed zone. */
+  intervalSeconds?: number;
+}
+
+interface Pass {
+  zone: string;
+  after: string | undefined;
+  scanned: number;
+  resigned: number;
+  started: number;
+  aborted: boolean;
+}
+
+export interface PassReport {
+  zone: string;
+  scanned: number;
+  resigned: number;
+  seconds: number;
+}
+
+export class Resigner {
+  private readonly completed = new Map<string, number>();
+  private readonly pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopped = false;
+
+  constructor(private readonly opts: ResignerOptions) {}
+
+  /** Unix seconds at which the last full pass over `zone` finished (in this process). */
+  lastCompleted(zone: string): number | undefined {
+    return this.completed.get(zone);
+  }
+
+  start(): void {
+    for (const z of this.opts.store.listZones()) if (z.settings.signed) this.pending.add(z.name);
+    this.schedule(1000);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+
+  /** Asks for a pass over `zone` soon (after a key change or a deferred-signing import). */
+  request(zone: string): void {
+    this.pending.add(zone);
+    this.schedule(100);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped || this.running) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.runPending(), ms);
+    this.timer.unref();
+  }
+
+  private async runPending(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.stopped && this.pending.size > 0) {
+        const zone = this.pending.values().next().value as string;
+        this.pending.delete(zone);
+        const r = await this.runPass(zone);
+        if (r !== undefined && r.resigned > 0) this.opts.log('info', 're-signed stored signatures', { ...r });
+      }
+    } catch (err) {
+      this.opts.log('error', 're-signing pass failed; will retry', { err: String(err) });
+    } finally {
+      this.running = false;
+    }
+    if (this.stopped) return;
+    for (const z of this.opts.store.listZones()) if (z.settings.signed) this.pending.add(z.name);
+    this.schedule((this.opts.intervalSeconds ?? 3600) * 1000);
+  }
+
+  /** One full pass over a zone, yielding to the event loop between pages. */
+  async runPass(zoneName: string): Promise<PassReport | undefined> {
+    const pass = this.newPass(zoneName);
+    while (this.step(pass)) await new Promise<void>((r) => setImmediate(r));
+    return this.finish(pass);
+  }
+
+  /** The same pass without yielding (offline command: nothing else to serve). */
+  runPassSync(zoneName: string): PassReport | undefined {
+    const pass = this.newPass(zoneName);
+    while (this.step(pass));
+    return this.finish(pass);
+  }
+
+  private newPass(zone: string): Pass {
+    return { zone, after: undefined, scanned: 0, resigned: 0, started: Date.now(), aborted: false };
+  }
+
+  /** Checks and re-signs one page; false when the pass is over (done or aborted). */
+  private step(p: Pass): boolean {
+    const zone = this.opts.store.getZone(p.zone);
+    const signer = this.opts.signerFor(p.zone);
+    if (zone === undefined || !zone.settings.signed || signer === undefined) {
+      p.aborted = true;
+      return false;
+    }
+    const page = this.opts.store.listNames(zone, p.after, this.opts.pageSize ?? 200);
+    if (page.length === 0) return false;
+    p.after = page[page.length - 1]!.owner;
+    p.scanned += page.length;
+    p.resigned += this.resignPage(zone, signer, page);
+    return true;
+  }
+
+  private finish(p: Pass): PassReport | undefined {
+    if (p.aborted) return undefined;
+    this.completed.set(p.zone, this.opts.clock());
+    return { zone: p.zone, scanned: p.scanned, resigned: p.resigned, seconds: (Date.now() - p.started) / 1000 };
+  }
+
+  private resignPage(zone: ZoneInfo, signer: ZoneSigner, page: readonly StoredNode[]): number {
+    const zskTags = new Set(signer.keys.zsks.map((k) => k.keyTag));
+    const now = this.opts.clock();
+    const out: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[] = [];
+    for (const node of page) {
+      if (!needsResign(node, zskTags, now)) continue;
+      const s = signer.signNode(zone, node.owner, node.rrsets, node.descendants);
+      out.push({ owner: node.owner, rrsetSigs: s.rrsetSigs, nsec3Sigs: s.nsec3Sigs });
+    }
+    if (out.length > 0) this.opts.store.storeSignatures(zone.name, out);
+    return out.length;
+  }
+}
+
+/** True when any stored signature is missing, made by a key that no longer signs, or due. */
+export function needsResign(node: StoredNode, zskTags: ReadonlySet<number>, now: number): boolean {
+  for (const r of node.rrsets) if (!sigsFresh(r.sigs, zskTags, now)) return true;
+  return node.rrsets.length > 0 && !sigsFresh(node.nsec3Sigs, zskTags, now);
+}
+
+function sigsFresh(sigs: readonly Buffer[], zskTags: ReadonlySet<number>, now: number): boolean {
+  if (sigs.length !== zskTags.size) return false;
+  for (const sig of sigs) {
+    const w = rrsigWindow(sig);
+    if (w === undefined || sig.length < 18 || !zskTags.has(sig.readUInt16BE(16))) return false;
+    if (compareSerial(w.expiration, now >>> 0) <= 0 || isDueForRefresh(w, now)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,98 @@
+/**
+ * Starts a real idzone server for tests: a fresh data directory under the OS temp dir, seeded
+ * like `npm start` (signed demo zone + admin token), DNS and API on 127.0.0.1 with ports the
+ * kernel picks. Everything is torn down (listeners, store, lock, files) by `stop()`.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { seedDataDir, prepareDataDir } from '../../cli/data-dir-init.js';
+import { acquireWriterLock } from '../../cli/writer-lock.js';
+import { createLogger } from '../../server/log.js';
+import { startServer, type RunningServer, type ServeConfig } from '../../server/main.js';
+import { openSqliteStore, type SqliteZoneStore } from '../../zone-store/sqlite-zone-store.js';
+
+export interface TestServer {
+  dataDir: string;
+  dnsPort: number;
+  apiUrl: string;
+  adminToken: string;
+  store: SqliteZoneStore;
+  server: RunningServer;
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Partial<ServeConfig> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'idzone-test-'));
+  prepareDataDir(dataDir);
+  const log = createLogger(process.env['IDZONE_TEST_LOG'] === '1' ? 'debug' : 'error');
+  const lock = acquireWriterLock(dataDir, 'test');
+  const store = openSqliteStore(dataDir, { create: true });
+  const { tokenFile } = seedDataDir(dataDir, store, log);
+  const cfg: ServeConfig = {
+    dataDir,
+    dns: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0 },
+    workers: 1,
+    answerCacheBytes: 8 * 1024 * 1024,
+    signatureCacheBytes: 8 * 1024 * 1024,
+    logLevel: 'error',
+    metricsAccess: 'open',
+    healthAccess: 'open',
+    zskLifetimeSeconds: 0,
+    ...overrides,
+  };
+  const server = await startServer(cfg, store, log);
+  return {
+    dataDir,
+    dnsPort: server.dns.port,
+    apiUrl: `http://127.0.0.1:${server.api.port}`,
+    adminToken: readFileSync(tokenFile, 'utf8').trim(),
+    store,
+    server,
+    stop: async () => {
+      await server.close();
+      store.close();
+      lock.release();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Runs a Debian DNS tool without blocking this process's event loop (the server under test runs
+ * in it: a synchronous child would starve it). A missing tool fails loudly (npm test's pretest
+ * installs them). Non-zero exits (delv and kdig on negative answers) still resolve with the output.
+ */
+export function runTool(tool: string, args: string[], timeoutMs = 10_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(tool, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+        reject(new Error(`${tool} is not installed: run "npm test" as root (its pretest installs it) or apt-get install the package`));
+        return;
+      }
+      resolve(`${stdout}${stderr}`);
+    });
+  });
+}
+
+/** The zone's KSKs (flags 257) as a delv trust-anchors file. */
+export async function writeTrustAnchor(t: TestServer, zone: string, file: string): Promise<string> {
+  const out = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), zone, 'DNSKEY', '+short']);
+  const anchors = out
+    .split('\n')
+    .filter((l) => l.startsWith('257 '))
+    .map((l) => {
+      const [flags, proto, alg, ...key] = l.trim().split(/\s+/);
+      return `  "${zone}" static-key ${flags} ${proto} ${alg} "${key.join('')}";`;
+    });
+  if (anchors.length === 0) throw new Error(`no KSK in the DNSKEY answer for ${zone}: ${out}`);
+  writeFileSync(file, `trust-anchors {\n${anchors.join('\n')}\n};\n`);
+  return file;
+}
+
+/** delv against the test server with the given trust anchors. */
+export function delv(t: TestServer, zone: string, anchorFile: string, qname: string, qtype: string): Promise<string> {
+  return runTool('delv', ['@127.0.0.1', '-p', String(t.dnsPort), '-a', anchorFile, `+root=${zone}`, qname, qtype]);
+}

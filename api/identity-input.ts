@@ -3,7 +3,7 @@
  * (RFC 4255) record it should hold. Shared by the API (PUT, changes batches, NDJSON import) and the
  * CLI importer, so both refuse the same inputs with the same words. The schema is strict: unknown
  * fields are listed one by one, any other record type (A, CNAME, NS, …) is refused naming the type
- * (idzone is an identity-only compartment, ARCHITECTURE.md), owners must lie strictly below the apex,
+ * (idzone is an identity-only compartment, ARCHITECTURE.md), owners must lie in the zone (the apex included: TLSA/SSHFP only),
  * and the TTL must respect the zone's policy. Every violation is returned at once with its JSON pointer.
  */
 import type { Violation } from '../core/identity-rdata.js';
@@ -183,7 +183,6 @@ function parseTypedName(text: string, zone: string): string {
 }
 
 function ownerProblem(owner: string, zone: string): string | undefined {
-  if (owner === zone) return `${owner} is the zone apex, whose SOA and NS the server manages; identity records live below it`;
   if (!isInZone(owner, zone)) return `${owner} is outside zone ${zone}`;
   return undefined;
 }

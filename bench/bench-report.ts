@@ -3,7 +3,7 @@
  * JSON file under the output directory (what a later run or a chart reads), both stamped with the
  * date, the machine and the exact command line, so every figure can be reproduced.
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,6 +14,8 @@ export interface BenchEnvironment {
   cpus: number;
   cpuModel: string;
   memoryGiB: number;
+  /** 1, 5 and 15 minute load averages when the script started (other work on the machine). */
+  loadAverage: number[];
 }
 
 export function benchEnvironment(script: string): BenchEnvironment {
@@ -25,6 +27,7 @@ export function benchEnvironment(script: string): BenchEnvironment {
     cpus: list.length,
     cpuModel: list[0]?.model ?? 'unknown',
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverage: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }
 

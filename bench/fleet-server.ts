@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isPositiveAnswer, QType, waitForAnswer } from './dns-probe.js';
 import { deviceName, tlsaDigest, writeQueryFile, type QueryMix } from './fleet-data.js';
-import { freePort, spawnServer, type ServerProcess } from './server-process.js';
+import { runDnsperf, type DnsperfOptions, type DnsperfResult } from './dnsperf-run.js';
+import { freePort, processTreeCpuSeconds, spawnServer, type ServerProcess } from './server-process.js';
 
 /** Queries sent before the second RSS reading. */
 export const RANDOM_QUERIES = 100_000;
@@ -54,3 +55,18 @@ export async function startAndTime(dataDir: string, devices: number, workers: nu
   return { server, dnsPort, apiPort, firstAnswerMs: at - server.spawnedAt };
 }
 
+
+export interface MeasuredDnsperf extends DnsperfResult {
+  /** CPU seconds the server (primary + workers) used during the run. */
+  serverCpuSeconds: number;
+  /** Completed queries per server CPU-second: robust to other load on the machine. */
+  perServerCpuSecond: number;
+}
+
+/** A dnsperf run with the server's CPU time read before and after it. */
+export async function runDnsperfMeasured(serverPid: number, o: DnsperfOptions): Promise<MeasuredDnsperf> {
+  const cpu0 = processTreeCpuSeconds(serverPid);
+  const r = await runDnsperf(o);
+  const serverCpuSeconds = processTreeCpuSeconds(serverPid) - cpu0;
+  return { ...r, serverCpuSeconds, perServerCpuSecond: serverCpuSeconds > 0 ? r.completed / serverCpuSeconds : 0 };
+}

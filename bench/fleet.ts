@@ -14,10 +14,9 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync, statSync, readdirSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
-import { runDnsperf, type DnsperfResult } from './dnsperf-run.js';
 import { sleep } from './dns-probe.js';
 import { prepareFleet } from './fleet-data.js';
-import { makeQueryFiles, RANDOM_QUERIES, startAndTime, type QueryFiles, type StartedServer } from './fleet-server.js';
+import { makeQueryFiles, RANDOM_QUERIES, runDnsperfMeasured, startAndTime, type MeasuredDnsperf, type QueryFiles, type StartedServer } from './fleet-server.js';
 import { processTreeRss } from './server-process.js';
 
 const TARGET_FIRST_ANSWER_MS = 1000;
@@ -62,10 +61,10 @@ interface WorkerRun {
   firstAnswerMs: number[];
   rssAfterStartKb: number;
   rssAfterStartProcesses: { pid: number; rssKb: number }[];
-  randomQueries: DnsperfResult;
+  randomQueries: MeasuredDnsperf;
   rssAfterQueriesKb: number;
   rssAfterQueriesProcesses: { pid: number; rssKb: number }[];
-  qps: Record<string, DnsperfResult>;
+  qps: Record<string, MeasuredDnsperf>;
 }
 
 async function measureWorkers(dataDir: string, devices: number, workers: number, files: QueryFiles, o: Options): Promise<WorkerRun> {
@@ -82,9 +81,9 @@ async function measureWorkers(dataDir: string, devices: number, workers: number,
     await sleep(1000);
     const afterStart = processTreeRss(s.server.pid);
     progress(`workers=${workers}: ${RANDOM_QUERIES} random queries (mixed positive/NXDOMAIN/NODATA, DO=1)`);
-    const randomQueries = await runDnsperf({ port: s.dnsPort, file: files.mixed, passes: 1, seconds: 120, dnssecOk: true });
+    const randomQueries = await runDnsperfMeasured(s.server.pid, { port: s.dnsPort, file: files.mixed, passes: 1, seconds: 120, dnssecOk: true });
     const afterQueries = processTreeRss(s.server.pid);
-    const qps: Record<string, DnsperfResult> = {};
+    const qps: Record<string, MeasuredDnsperf> = {};
     const runs: [string, string, boolean][] = [
       ['positive DO=0', files.positive, false],
       ['positive DO=1', files.positive, true],
@@ -93,7 +92,7 @@ async function measureWorkers(dataDir: string, devices: number, workers: number,
     ];
     for (const [label, file, dnssecOk] of runs) {
       progress(`workers=${workers}: dnsperf ${label}, ${o.seconds} s`);
-      qps[label] = await runDnsperf({ port: s.dnsPort, file, seconds: o.seconds, dnssecOk });
+      qps[label] = await runDnsperfMeasured(s.server.pid, { port: s.dnsPort, file, seconds: o.seconds, dnssecOk });
     }
     return {
       workers,
@@ -136,6 +135,7 @@ function summarise(devices: number, fleet: Awaited<ReturnType<typeof prepareFlee
   rows.push(['  largest single process', ...runs.map((r) => fmt.mb(Math.max(...r.rssAfterQueriesProcesses.map((p) => p.rssKb)))), '']);
   for (const label of Object.keys(runs[0]?.qps ?? {})) {
     rows.push([`qps ${label}`, ...runs.map((r) => qpsCell(r.qps[label])), '']);
+    rows.push(['  per server CPU-second', ...runs.map((r) => fmt.int(r.qps[label]?.perServerCpuSecond)), '']);
   }
   const verdicts = formatTable('targets', [
     ['target', 'measured', 'verdict'],
@@ -145,7 +145,7 @@ function summarise(devices: number, fleet: Awaited<ReturnType<typeof prepareFlee
   return head + formatTable('server (dnsperf -c 4 -q 100, loopback; dnsperf shares the 2 cores)', rows) + verdicts;
 }
 
-function qpsCell(r: DnsperfResult | undefined): string {
+function qpsCell(r: MeasuredDnsperf | undefined): string {
   if (r === undefined) return '-';
   const lost = r.lost > 0 ? ` (${r.lost} lost)` : '';
   return `${fmt.int(r.qps)}${lost}`;

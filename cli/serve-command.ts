@@ -2,15 +2,28 @@
  * `idzone serve`: the server. On a data directory that does not exist yet it creates one with
  * the demo zone and an admin token, then serves DNS (UDP+TCP) and the HTTP API, prints where, and
  * shuts down cleanly on SIGINT/SIGTERM (listeners closed, store checkpointed, lock released).
+ * While it runs, `<data-dir>/server.json` (mode 0600) says where: {pid, dns, api}. Commands that
+ * change keys (`idzone key rollover`) read it to go through the live server's API instead of
+ * writing behind its back; it is removed on shutdown, and ignored when its pid is not alive.
  */
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
-import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir } from './data-dir-init.js';
+import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE } from './demo-zone.js';
 import { acquireWriterLock } from './writer-lock.js';
 import { join } from 'node:path';
+import { readFileSync, unlinkSync } from 'node:fs';
+
+/** Where a running server says where it listens (relative to the data directory). */
+export const SERVER_INFO_FILE = 'server.json';
+
+export interface ServerInfo {
+  pid: number;
+  dns: { host: string; port: number };
+  api: { host: string; port: number };
+}
 
 export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'data-dir': { type: 'string', env: 'IDZONE_DATA_DIR', default: './data', help: 'data directory (created with a demo zone if missing)' },
@@ -89,6 +102,9 @@ export async function runServe(argv: string[]): Promise<number> {
     lock.release();
     throw err;
   }
+  const infoFile = join(cfg.dataDir, SERVER_INFO_FILE);
+  const info: ServerInfo = { pid: process.pid, dns: server.dns, api: server.api };
+  writeSecretFile(infoFile, JSON.stringify(info) + '\n');
   const dnsAt = formatHostPort(server.dns);
   const apiAt = formatHostPort(server.api);
   process.stdout.write(
@@ -111,6 +127,7 @@ export async function runServe(argv: string[]): Promise<number> {
         .close()
         .catch((err: unknown) => log('error', 'error while closing', { err: String(err) }))
         .finally(() => {
+          removeServerInfo(infoFile);
           store.close();
           lock.release();
           resolve();
@@ -120,6 +137,53 @@ export async function runServe(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   return 0;
+}
+
+function removeServerInfo(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * The server running on `dataDir`, if any: server.json is present, its pid is alive and holds the
+ * writer lock. A file left by a crashed server (dead pid, or a lock now held by someone else) is
+ * ignored.
+ */
+export function readLiveServer(dataDir: string): ServerInfo | undefined {
+  let info: unknown;
+  let lockPid: number;
+  try {
+    info = JSON.parse(readFileSync(join(dataDir, SERVER_INFO_FILE), 'utf8'));
+    lockPid = Number(readFileSync(join(dataDir, 'writer.lock'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!isServerInfo(info) || info.pid !== lockPid || !isAlive(info.pid)) return undefined;
+  return info;
+}
+
+function isServerInfo(v: unknown): v is ServerInfo {
+  const o = v as Partial<ServerInfo> | null;
+  const hp = (a: unknown): boolean => typeof a === 'object' && a !== null && typeof (a as { host?: unknown }).host === 'string' && Number.isInteger((a as { port?: unknown }).port);
+  return typeof o === 'object' && o !== null && Number.isInteger(o.pid) && hp(o.dns) && hp(o.api);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A host:port to connect to: a wildcard listen address is reached on loopback. */
+export function connectAddress(a: { host: string; port: number }): string {
+  const host = a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host;
+  return formatHostPort({ host, port: a.port });
 }
 
 export function formatHostPort(a: { host: string; port: number }): string {

@@ -1,7 +1,8 @@
 /**
  * Input checks and normalisation for a batch of name changes, shared by every store so both refuse
- * the same inputs with the same codes. Owners are canonicalised (RFC 4034 §6.2), must lie strictly
- * below the apex (the apex SOA/NS are computed from settings), and may carry only TLSA (RFC 6698) and
+ * the same inputs with the same codes. Owners are canonicalised (RFC 4034 §6.2), must lie in the zone
+ * (at the apex only TLSA/SSHFP: its SOA/NS are computed from settings; a `_user.<org>` zone holds its
+ * user CA's TLSA there, SPECS.md §9.3), and may carry only TLSA (RFC 6698) and
  * SSHFP (RFC 4255) RRsets; RDATA is sorted and de-duplicated (RFC 4034 §6.3); TTLs are bounded by
  * RFC 2181 §8. When one owner appears several times, the last change wins.
  */
@@ -38,9 +39,6 @@ function checkOwner(apex: string, text: string, index: number): string {
     owner = canonicalName(text);
   } catch (e) {
     throw new StoreError(StoreErrorCode.NAME_INVALID, `change ${index}: owner ${JSON.stringify(text)} is not a domain name: ${(e as Error).message}`);
-  }
-  if (owner === apex) {
-    throw new StoreError(StoreErrorCode.APEX_MANAGED, `change ${index}: owner ${owner} is the zone apex, whose SOA and NS are managed by the server; identity records live below it`);
   }
   if (!isNameInZone(owner, apex)) {
     throw new StoreError(StoreErrorCode.NAME_OUTSIDE_ZONE, `change ${index}: owner ${owner} is outside zone ${apex}`);

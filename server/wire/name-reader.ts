@@ -15,7 +15,8 @@ import { WireError } from './wire-error.js';
  * generation number, so starting a new message costs O(1) instead of clearing 64 KiB.
  */
 export class NameReader {
-  private readonly marks = new Uint32Array(65536);
+  /** Indexed by offset; a pointer has 14 bits, so offsets past 0x3fff can never be targets. */
+  private readonly marks = new Uint32Array(0x4000);
   private generation = 0;
   private msg: Buffer = Buffer.alloc(0);
 
@@ -47,7 +48,7 @@ export class NameReader {
       const b = msg[pos]!;
       const kind = b & 0xc0;
       if (kind === 0) {
-        this.marks[pos] = this.generation;
+        if (pos < 0x4000) this.marks[pos] = this.generation;
         if (b === 0) return after < 0 ? pos + 1 : after;
         if (pos + 1 + b > bound) throw new WireError('label runs past the end of its section');
         wire += b + 1;
@@ -61,7 +62,7 @@ export class NameReader {
       const target = ((b & 0x3f) << 8) | msg[pos + 1]!;
       if (after < 0) {
         after = pos + 2;
-        this.marks[pos] = this.generation;
+        if (pos < 0x4000) this.marks[pos] = this.generation;
         limit = pos;
       }
       if (target >= limit) throw new WireError('compression pointer does not point backwards (loop or forward pointer)');

@@ -134,10 +134,10 @@ describe('api/identity-input: parseIdentityBody', () => {
     }
   });
 
-  it('refuses names outside the zone, the apex, TTLs beyond policy and empty bodies', () => {
+  it('refuses names outside the zone, TTLs beyond policy and empty bodies; accepts the apex', () => {
     const rec = { tlsa: [{ usage: 3, selector: 1, matchingType: 1, data: fx.HEX32 }] };
     assert.deepEqual(pointers(bad(parseIdentityBody({ name: 'evil.example.org.', ...rec }, opts))), ['/name']);
-    assert.deepEqual(pointers(bad(parseIdentityBody({ name: '_device.example.net.', ...rec }, opts))), ['/name']);
+    assert.equal(parseIdentityBody({ name: '_device.example.net.', ...rec }, opts).ok, true);
     assert.deepEqual(pointers(bad(parseIdentityBody({ name: 'x', ttl: 3601, ...rec }, opts))), ['/ttl']);
     assert.deepEqual(pointers(bad(parseIdentityBody({ name: 'x', ttl: 0, ...rec }, opts))), ['/ttl']);
     assert.deepEqual(pointers(bad(parseIdentityBody({ name: 'x', tlsa: [] }, opts))), ['']);

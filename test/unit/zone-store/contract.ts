@@ -173,7 +173,7 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.equal(store.countNames(current()), 1);
       });
 
-      it('refuses bad types, outside names, the apex, bad TTLs, and writes nothing', () => {
+      it('refuses bad types, outside names, bad TTLs, and writes nothing', () => {
         put('keep.example.net.');
         const serial = current().serial;
         const cname = { type: RrType.CNAME, ttl: 60, rdatas: [Buffer.from([0])] };
@@ -181,8 +181,6 @@ export function runContract(label: string, factory: StoreFactory): void {
           StoreErrorCode.TYPE_REFUSED, /type CNAME is not accepted: idzone stores only TLSA and SSHFP/);
         expectCode(() => put('a.example.org.'), StoreErrorCode.NAME_OUTSIDE_ZONE, /outside zone example\.net\./);
         expectCode(() => put('xexample.net.'), StoreErrorCode.NAME_OUTSIDE_ZONE);
-        expectCode(() => put(Z), StoreErrorCode.APEX_MANAGED, /apex/);
-        expectCode(() => del(Z), StoreErrorCode.APEX_MANAGED);
         expectCode(() => put('x.example.net.', [{ type: RrType.TLSA, ttl: -5, rdatas: [tlsa(1)] }]), StoreErrorCode.TTL_INVALID);
         expectCode(() => put('x.example.net.', [tlsaSet(1), tlsaSet(2)]), StoreErrorCode.RRSET_DUPLICATE);
         expectCode(() => put('bad..example.net.'), StoreErrorCode.NAME_INVALID);
@@ -193,6 +191,19 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.equal(current().serial, serial);
         assert.equal(node('x.example.net.'), undefined);
         assert.equal(store.countNames(current()), 1);
+      });
+
+      it('holds identity records at the apex (a _user.<org> zone keeps its user CA there) without ENT bookkeeping', () => {
+        const r = store.applyChanges(Z, [{ op: 'put', owner: Z, rrsets: [tlsaSet(2)] }]);
+        assert.deepEqual(r.existed, [false]);
+        const apex = node(Z)!;
+        assert.equal(apex.rrsets[0]!.type, RrType.TLSA);
+        assert.equal(apex.descendants, 0);
+        put('below.example.net.');
+        assert.equal(node(Z)!.descendants, 0, 'the apex is not counted as an ancestor');
+        assert.deepEqual(store.applyChanges(Z, [{ op: 'delete', owner: Z }]).existed, [true]);
+        assert.equal(node(Z), undefined);
+        assert.notEqual(node('below.example.net.'), undefined);
       });
 
       it('bumps the serial once per call, even for a no-op', () => {

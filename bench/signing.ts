@@ -1,0 +1,134 @@
+/**
+ * The signing benchmark (issue "Sign online: DNSSEC with NSEC3 white lies", bench/ paragraph), in
+ * one run on one fleet zone: the raw signing rate on one core (node:crypto ECDSA P-256 and Ed25519
+ * through signer/rrsig.ts signRrset, @noble/curves for comparison); with `idzone serve --workers 1`,
+ * dnsperf queries/s for random NXDOMAIN DO=1 (one fresh NSEC3-cover signature per query; target
+ * ≥ 80 % of the raw ECDSA rate), random positive TLSA DO=1 and random NODATA DO=1 (stored signatures,
+ * no signing on the query path; target ≥ 60,000/s each); then, with the server stopped, the time to
+ * re-sign the whole zone (zone-resign.ts). Reuses the fleet that fleet.ts imported when it holds N
+ * names, else generates and imports one.
+ *
+ *   node dist/bench/signing.js [--devices N | --quick] [--out bench/out] [--work-dir DIR]
+ *                              [--seconds 10] [--sign-seconds 3] [--no-resign]
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { benchEnvironment, fmt, formatTable, progress, writeJsonReport } from './bench-report.js';
+import { FLEET_ZONE, prepareFleet } from './fleet-data.js';
+import { makeQueryFiles, runDnsperfMeasured, startAndTime, type MeasuredDnsperf } from './fleet-server.js';
+import { measureSigningRates, type RateResult } from './signing-rate.js';
+import { resignWholeZone, type ResignReport } from './zone-resign.js';
+
+const TARGET_NX_FRACTION = 0.8;
+const TARGET_STORED_QPS = 60_000;
+
+interface Options {
+  devices: number;
+  out: string;
+  workDir: string;
+  seconds: number;
+  signSeconds: number;
+  resign: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      devices: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/out' },
+      'work-dir': { type: 'string' },
+      seconds: { type: 'string', default: '10' },
+      'sign-seconds': { type: 'string', default: '3' },
+      'no-resign': { type: 'boolean', default: false },
+    },
+  });
+  const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
+  const seconds = Number(values.seconds);
+  const signSeconds = Number(values['sign-seconds']);
+  if (!Number.isInteger(devices) || devices < 1 || devices > 50_000_000) throw new Error('--devices: 1 … 50,000,000');
+  if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
+  if (!(signSeconds > 0 && signSeconds <= 60)) throw new Error('--sign-seconds: 1 … 60');
+  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, signSeconds, resign: !values['no-resign'] };
+}
+
+async function measureServer(dataDir: string, devices: number, o: Options): Promise<Record<string, MeasuredDnsperf>> {
+  const files = await makeQueryFiles(join(o.workDir, `fleet-${devices}`), devices);
+  const s = await startAndTime(dataDir, devices, 1);
+  progress(`server up after ${s.firstAnswerMs.toFixed(0)} ms (1 worker)`);
+  try {
+    const out: Record<string, MeasuredDnsperf> = {};
+    const runs: [string, string][] = [
+      ['nxdomain DO=1', files.nxdomain],
+      ['positive TLSA DO=1', files.positive],
+      ['nodata DO=1', files.nodata],
+    ];
+    for (const [label, file] of runs) {
+      progress(`dnsperf ${label}, ${o.seconds} s`);
+      out[label] = await runDnsperfMeasured(s.server.pid, { port: s.dnsPort, file, seconds: o.seconds, dnssecOk: true });
+    }
+    return out;
+  } finally {
+    await s.server.stop();
+  }
+}
+
+function summarise(devices: number, rates: RateResult[], qps: Record<string, MeasuredDnsperf>, resign: ResignReport | undefined): string {
+  const ecdsa = rates[0]!;
+  const nx = qps['nxdomain DO=1'];
+  const pos = qps['positive TLSA DO=1'];
+  const nodata = qps['nodata DO=1'];
+  // Wall-clock ratio, and the same ratio per CPU-second (both sides), which other load disturbs less.
+  const fraction = nx === undefined ? undefined : nx.qps / ecdsa.perSecond;
+  const cpuFraction = nx === undefined ? undefined : nx.perServerCpuSecond / ecdsa.perCpuSecond;
+  const rateTable = formatTable('raw signing rate, one core, one TLSA RRset (in this process)', [
+    ['implementation', 'signatures/s', 'per CPU-second', 'count'],
+    ...rates.map((r) => [r.label, fmt.int(r.perSecond), fmt.int(r.perCpuSecond), fmt.int(r.count)]),
+  ]);
+  const q = (r: MeasuredDnsperf | undefined): string => (r === undefined ? '-' : `${fmt.int(r.qps)}${r.lost > 0 ? ` (${r.lost} lost)` : ''}`);
+  const perCpu = (r: MeasuredDnsperf | undefined): string => fmt.int(r?.perServerCpuSecond);
+  const atLeast = (r: MeasuredDnsperf | undefined): string => fmt.verdict(r === undefined ? undefined : r.qps >= TARGET_STORED_QPS);
+  const server = formatTable(`idzone serve --workers 1, zone of ${devices.toLocaleString('en-US')} devices (dnsperf -c 4 -q 100 -D)`, [
+    ['measure', 'per second', 'per server CPU-s', 'target', 'verdict'],
+    ['random NXDOMAIN DO=1 qps', q(nx), perCpu(nx), '', ''],
+    ['  fraction of ECDSA signing rate', fmt.pct(fraction), fmt.pct(cpuFraction), '>= 80 %', fmt.verdict(fraction === undefined ? undefined : fraction >= TARGET_NX_FRACTION)],
+    ['random positive TLSA DO=1 qps', q(pos), perCpu(pos), '>= 60,000', atLeast(pos)],
+    ['random NODATA DO=1 qps', q(nodata), perCpu(nodata), '>= 60,000', atLeast(nodata)],
+    ['re-sign whole zone', resign === undefined ? 'skipped' : `${fmt.s(resign.seconds)} (${fmt.int(resign.namesPerSecond)} names/s)`, '', '', ''],
+  ]);
+  const method = resign === undefined ? '' : `re-sign method: ${resign.method}; ${fmt.int(resign.resigned)} of ${fmt.int(resign.names)} names re-signed\n`;
+  return rateTable + server + method;
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const env = benchEnvironment('signing');
+  progress(`raw signing rates, ${o.signSeconds} s each`);
+  const rates = measureSigningRates(o.signSeconds);
+  const fleet = await prepareFleet(o.workDir, o.devices, true, progress);
+  const qps = await measureServer(fleet.dataDir, o.devices, o);
+  let resign: ResignReport | undefined;
+  if (o.resign) {
+    progress(`re-signing ${FLEET_ZONE} (${o.devices} names), server stopped`);
+    resign = await resignWholeZone(fleet.dataDir, FLEET_ZONE);
+  }
+  process.stdout.write(summarise(o.devices, rates, qps, resign));
+  const ecdsa = rates[0]!;
+  const file = writeJsonReport(o.out, `signing-${o.devices}`, {
+    env,
+    devices: o.devices,
+    dataDir: fleet.dataDir,
+    importedNow: fleet.importRun !== undefined,
+    rates,
+    qps,
+    nxdomainFractionOfSigningRate: (qps['nxdomain DO=1']?.qps ?? 0) / ecdsa.perSecond,
+    nxdomainFractionPerCpuSecond: (qps['nxdomain DO=1']?.perServerCpuSecond ?? 0) / ecdsa.perCpuSecond,
+    resign: resign ?? 'skipped',
+  });
+  process.stdout.write(`\nJSON: ${file}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/signing: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,216 @@
+/**
+ * Issue 3 §4's judged property against the real server: every rollover step is safe for a
+ * validator. Before, during (after each step) and after a ZSK rollover by pre-publication
+ * (publish → activate → remove, RFC 6781 §4.1.1.1, RFC 7583 §3.2) and a double-KSK rollover with
+ * CDS/CDNSKEY (publish → retire → remove, RFC 7583 §3.3.2, RFC 7344, RFC 8078), `delv` with the
+ * zone's KSK as trust anchor says "fully validated" for a TLSA answer, an SSHFP answer, a wildcard
+ * TLSA answer, an NXDOMAIN, a NODATA (A at a device), a NODATA at the empty non-terminal and the
+ * DNSKEY set. The DNSKEY set (kdig) holds exactly the keys that are published, active or retired,
+ * CDS/CDNSKEY list exactly the KSKs the parent should hold a DS for, and after the ZSK activate
+ * step the background re-signer replaces the stored signatures with ones by the new ZSK.
+ *
+ * Steps are taken through the HTTP API with the admin token and `force: true` (the real waits are
+ * TTLs plus margins: hours). The server runs in this process, so every tool runs asynchronously.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { delvAsync, kdig } from '../helpers/dns-tools.js';
+import { startTestServer, type TestServer } from '../helpers/server-fixture.js';
+import type { KeyRecord } from '../../zone-store/types.js';
+
+const ZONE = '_device.example.net.';
+const DEVICE = 'sensor1._device.example.net.';
+/** RRSIG RDATA offset of the key tag (RFC 4034 §3.1). */
+const RRSIG_KEYTAG = 16;
+
+interface Probe {
+  label: string;
+  qname: () => string;
+  qtype: string;
+  negative: boolean;
+}
+
+/** The seven answers issue 3 names; the NXDOMAIN name is fresh each time (no cache helps). */
+const PROBES: Probe[] = [
+  { label: 'TLSA answer', qname: () => DEVICE, qtype: 'TLSA', negative: false },
+  { label: 'SSHFP answer', qname: () => 'camera7._device.example.net.', qtype: 'SSHFP', negative: false },
+  { label: 'wildcard TLSA answer', qname: () => `wild-${randomBytes(4).toString('hex')}._device.example.net.`, qtype: 'TLSA', negative: false },
+  // Below a device, where no wildcard applies: a real NXDOMAIN with its three NSEC3 proofs.
+  { label: 'NXDOMAIN', qname: () => `nx-${randomBytes(6).toString('hex')}.sensor2._device.example.net.`, qtype: 'TLSA', negative: true },
+  { label: 'NODATA (A at a device)', qname: () => DEVICE, qtype: 'A', negative: true },
+  { label: 'NODATA at the empty non-terminal', qname: () => 'site7._device.example.net.', qtype: 'TLSA', negative: true },
+  { label: 'DNSKEY set', qname: () => ZONE, qtype: 'DNSKEY', negative: false },
+];
+
+describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 §4.1, RFC 7583)', function () {
+  this.timeout(60_000);
+  let t: TestServer;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'idzone-roll-'));
+    t = await startTestServer();
+  });
+  after(async () => {
+    await t?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const keys = (): KeyRecord[] => t.store.listKeys(t.store.getZone(ZONE)!);
+  const live = (role: KeyRecord['role']): KeyRecord[] => keys().filter((k) => k.role === role && k.state !== 'removed');
+  const tagsOf = (ks: readonly KeyRecord[]): number[] => ks.map((k) => k.keyTag).sort((a, b) => a - b);
+
+  /** A delv trust-anchors file holding exactly `ksks` (what a validator's parent DS points at). */
+  function anchorFor(ksks: readonly KeyRecord[], name: string): string {
+    const lines = ksks.map((k) => `  "${ZONE}" static-key ${k.flags} 3 ${k.algorithm} "${k.publicKey.toString('base64')}";`);
+    const file = join(dir, `${name}.conf`);
+    writeFileSync(file, `trust-anchors {\n${lines.join('\n')}\n};\n`);
+    return file;
+  }
+
+  /** Every probe through delv with `anchor`; all must be fully validated. */
+  async function assertAllValidate(anchor: string, when: string): Promise<void> {
+    const outs = await Promise.all(PROBES.map(async (p) => ({ p, out: await delvAsync(t, ZONE, anchor, p.qname(), p.qtype) })));
+    for (const { p, out } of outs) {
+      const want = p.negative ? /; negative response, fully validated/ : /^; fully validated$/m;
+      assert.match(out, want, `${when}: ${p.label} (${p.qtype}) is not fully validated:\n${out}`);
+    }
+  }
+
+  /** The DNSKEY RRset as served (kdig over TCP) equals the keys the catalog says are published. */
+  async function assertDnskeySet(when: string): Promise<void> {
+    const served = (await kdig(t, ['+tcp', '+short', ZONE, 'DNSKEY'])).split('\n').filter((l) => /^25[67] /.test(l));
+    const servedKeys = served.map((l) => l.trim().split(/\s+/).slice(3).join('')).sort();
+    const expected = keys()
+      .filter((k) => k.state !== 'removed')
+      .map((k) => k.publicKey.toString('base64'))
+      .sort();
+    assert.deepEqual(servedKeys, expected, `${when}: DNSKEY set differs from the keys in states published/active/retired`);
+  }
+
+  /** CDS and CDNSKEY (RFC 7344 §3) list exactly `ksks`. */
+  async function assertCdsFor(ksks: readonly KeyRecord[], when: string): Promise<void> {
+    const cdnskey = (await kdig(t, ['+tcp', '+short', ZONE, 'CDNSKEY'])).split('\n').filter((l) => l.startsWith('257 '));
+    assert.deepEqual(cdnskey.map((l) => l.trim().split(/\s+/).slice(3).join('')).sort(), ksks.map((k) => k.publicKey.toString('base64')).sort(), `${when}: CDNSKEY`);
+    const cds = (await kdig(t, ['+tcp', '+short', ZONE, 'CDS'])).split('\n').filter((l) => /^\d+ \d+ 2 /.test(l));
+    assert.deepEqual(cds.map((l) => Number(l.split(/\s+/)[0])).sort((a, b) => a - b), tagsOf(ksks), `${when}: CDS key tags`);
+  }
+
+  async function step(kind: 'zsk' | 'ksk', expected: string): Promise<void> {
+    const res = await fetch(`${t.apiUrl}/api/v1/zones/${ZONE}/keys/rollover`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ kind, force: true }),
+    });
+    const body = (await res.json()) as { action?: { step?: string } };
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.equal(body.action?.step, expected);
+  }
+
+  /** Key tag of the first stored RRSIG over the device's TLSA RRset. */
+  function storedTlsaSigner(): number | undefined {
+    const node = t.store.getNode(t.store.getZone(ZONE)!, DEVICE);
+    const sig = node?.rrsets.find((r) => r.type === 52)?.sigs[0];
+    return sig === undefined || sig.length < RRSIG_KEYTAG + 2 ? undefined : sig.readUInt16BE(RRSIG_KEYTAG);
+  }
+
+  let ksk0: KeyRecord;
+  let zsk0: KeyRecord;
+
+  it('before any rollover: everything validates with the KSK as anchor; CDS/CDNSKEY list that KSK', async () => {
+    [ksk0] = live('ksk') as [KeyRecord];
+    [zsk0] = live('zsk') as [KeyRecord];
+    assert.ok(ksk0 && zsk0, 'the demo zone has a KSK and a ZSK');
+    await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'before');
+    await assertDnskeySet('before');
+    await assertCdsFor([ksk0], 'before');
+  });
+
+  describe('ZSK rollover by pre-publication (the KSK, and so the anchor, stays the same)', () => {
+    let zsk1: KeyRecord;
+
+    it('1 publish: the new ZSK is in the DNSKEY set but signs nothing; everything validates', async () => {
+      await step('zsk', 'publish');
+      const published = live('zsk').filter((k) => k.state === 'published');
+      assert.equal(published.length, 1);
+      zsk1 = published[0]!;
+      await assertDnskeySet('ZSK publish');
+      assert.equal(storedTlsaSigner(), zsk0.keyTag, 'stored signatures are still by the old ZSK');
+      await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'ZSK publish');
+    });
+
+    it('2 activate: the new ZSK signs, the old one stays published; the re-signer replaces stored signatures', async () => {
+      await step('zsk', 'activate');
+      const activatedAt = keys().find((k) => k.id === zsk1.id)!.changedAt;
+      assert.deepEqual(tagsOf(live('zsk').filter((k) => k.state === 'active')), [zsk1.keyTag]);
+      assert.deepEqual(tagsOf(live('zsk').filter((k) => k.state === 'retired')), [zsk0.keyTag]);
+      await assertDnskeySet('ZSK activate');
+      // Right after the step, answers validate whether a stored signature is already new or not.
+      await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'ZSK activate');
+      // The activate step asks the background re-signer for a pass (100 ms); bounded wait.
+      const deadline = Date.now() + 15_000;
+      while ((storedTlsaSigner() !== zsk1.keyTag || (t.server.resigner.lastCompleted(ZONE) ?? 0) < activatedAt) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(storedTlsaSigner(), zsk1.keyTag, 'stored TLSA signature re-made with the new ZSK');
+      assert.ok((t.server.resigner.lastCompleted(ZONE) ?? 0) >= activatedAt, 'a full re-sign pass completed after the activate step');
+      const status = t.server.rollovers.status(ZONE);
+      assert.equal(status.zsk.stepTaken, 2);
+      assert.equal(status.zsk.waitingFor, undefined, 'the status no longer waits for a re-sign pass');
+      await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'ZSK activate, after re-signing');
+    });
+
+    it('3 remove: only the new ZSK remains; everything validates', async () => {
+      await step('zsk', 'remove');
+      assert.deepEqual(tagsOf(live('zsk')), [zsk1.keyTag]);
+      await assertDnskeySet('ZSK remove');
+      await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'ZSK remove');
+      assert.equal(t.server.rollovers.status(ZONE).zsk.stepTaken, 0);
+    });
+  });
+
+  describe('KSK rollover, double-KSK with CDS/CDNSKEY (the anchor follows the parent’s DS)', () => {
+    let ksk1: KeyRecord;
+
+    it('1 publish: both KSKs sign the DNSKEY set, CDS/CDNSKEY list both; validates with the old anchor (and the new)', async () => {
+      await step('ksk', 'publish');
+      const ksks = live('ksk');
+      assert.equal(ksks.length, 2);
+      ksk1 = ksks.find((k) => k.id !== ksk0.id)!;
+      await assertDnskeySet('KSK publish');
+      await assertCdsFor([ksk0, ksk1], 'KSK publish');
+      // A validator still has the old DS from the parent (which adds the new DS only after seeing
+      // CDS): the old KSK must keep validating. Once the parent has both DS, the new one works too.
+      await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'KSK publish, old anchor');
+      await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK publish, new anchor');
+    });
+
+    it('2 retire: the old KSK stops signing and leaves CDS/CDNSKEY but stays in DNSKEY; validates with the new anchor', async () => {
+      await step('ksk', 'retire');
+      assert.deepEqual(tagsOf(live('ksk').filter((k) => k.state === 'retired')), [ksk0.keyTag]);
+      await assertDnskeySet('KSK retire');
+      await assertCdsFor([ksk1], 'KSK retire');
+      // The retire step is safe only once the parent serves the new DS (status waitingFor), so a
+      // validator's anchor is now the new KSK; the old KSK no longer signs the DNSKEY set.
+      await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK retire, new anchor');
+      // Control: that the old anchor now fails shows delv really judges the chain (and why the
+      // retire step must wait for the parent's new DS).
+      const stale = await delvAsync(t, ZONE, anchorFor([ksk0], 'ksk0'), ZONE, 'DNSKEY');
+      assert.doesNotMatch(stale, /fully validated/, `the retired KSK alone must no longer validate the DNSKEY set:\n${stale}`);
+    });
+
+    it('3 remove: only the new KSK remains; validates with the new anchor', async () => {
+      await step('ksk', 'remove');
+      assert.deepEqual(tagsOf(live('ksk')), [ksk1.keyTag]);
+      await assertDnskeySet('KSK remove');
+      await assertCdsFor([ksk1], 'KSK remove');
+      await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK remove');
+      const status = t.server.rollovers.status(ZONE);
+      assert.equal(status.ksk.stepTaken, 0);
+      assert.equal(status.zsk.stepTaken, 0);
+    });
+  });
+});

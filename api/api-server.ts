@@ -145,6 +145,12 @@ function resolveZone(text: string, route: Route, token: TokenRecord, deps: ApiDe
   return { ok: true, zone };
 }
 
+/** Signer errors carry stable ERR_SIGNER_* codes (signer/errors.ts); api/ does not import signer/. */
+function isSignerFault(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return e instanceof Error && typeof code === 'string' && code.startsWith('ERR_SIGNER_');
+}
+
 function problemReply(code: ApiErrorCode, detail: string): Reply & { kind: 'problem' } {
   return { kind: 'problem', problem: makeProblem(code, detail) };
 }
@@ -155,6 +161,12 @@ function replyForError(e: unknown, deps: ApiDeps, path: string): Reply {
   const mapped = problemFromStoreError(e);
   if (mapped !== undefined) return { kind: 'problem', problem: mapped };
   if (e instanceof NameError) return problemReply(ApiErrorCode.VALIDATION, e.message);
+  if (isSignerFault(e)) {
+    // The zone is signed but cannot sign now (key files missing or unreadable): nothing was
+    // stored, and storing unsigned data for a signed zone is never an option.
+    deps.log?.('error', 'write refused: the zone cannot be signed', { path: path.slice(0, 200), error: (e as Error).message });
+    return problemReply(ApiErrorCode.UNAVAILABLE, `nothing was stored: ${(e as Error).message}; the server log says which key file is missing or unreadable`);
+  }
   deps.log?.('error', 'API request failed', { path: path.slice(0, 200), error: (e as Error).message, stack: (e as Error).stack });
   return problemReply(ApiErrorCode.INTERNAL, 'the server failed to handle this request; the failure is logged');
 }

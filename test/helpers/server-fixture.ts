@@ -20,16 +20,22 @@ export interface TestServer {
   adminToken: string;
   store: SqliteZoneStore;
   server: RunningServer;
-  stop(): Promise<void>;
+  /** Stops the server; the data directory is deleted unless `keep` is set. */
+  stop(opts?: { keep?: boolean }): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServeConfig> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'idzone-test-'));
-  prepareDataDir(dataDir);
+export interface TestServerOptions {
+  /** Reuse a data directory a previous test server kept (no seeding). */
+  dataDir?: string;
+}
+
+export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'idzone-test-'));
   const log = createLogger(process.env['IDZONE_TEST_LOG'] === '1' ? 'debug' : 'error');
+  if (opts.dataDir === undefined) prepareDataDir(dataDir);
   const lock = acquireWriterLock(dataDir, 'test');
-  const store = openSqliteStore(dataDir, { create: true });
-  const { tokenFile } = seedDataDir(dataDir, store, log);
+  const store = openSqliteStore(dataDir, { create: opts.dataDir === undefined });
+  const tokenFile = opts.dataDir === undefined ? seedDataDir(dataDir, store, log).tokenFile : join(dataDir, 'admin.token');
   const cfg: ServeConfig = {
     dataDir,
     dns: { host: '127.0.0.1', port: 0 },
@@ -51,11 +57,11 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}): Pro
     adminToken: readFileSync(tokenFile, 'utf8').trim(),
     store,
     server,
-    stop: async () => {
+    stop: async (o) => {
       await server.close();
       store.close();
       lock.release();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (o?.keep !== true) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

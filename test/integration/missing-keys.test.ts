@@ -1,0 +1,62 @@
+/**
+ * Issue 3, bad input: a signed zone whose private key files are missing or unreadable. DO=1
+ * queries get SERVFAIL with an Extended DNS Error (RFC 8914) — never unsigned data for a signed
+ * zone; DO=0 queries still get the (unsigned) data; writes to the zone are refused with a clear
+ * error instead of storing unsigned records; restoring the files brings signing back.
+ */
+import { strict as assert } from 'node:assert';
+import { renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { runTool, startTestServer, type TestServer } from '../helpers/server-fixture.js';
+
+const ZONE = '_device.example.net.';
+
+describe('a signed zone whose key files are missing', function () {
+  this.timeout(30_000);
+  let t: TestServer;
+  let keyDir: string;
+  before(async () => {
+    const first = await startTestServer();
+    const dataDir = first.dataDir;
+    await first.stop({ keep: true });
+    keyDir = join(dataDir, 'keys');
+    renameSync(keyDir, keyDir + '.away');
+    t = await startTestServer({}, { dataDir });
+  });
+  after(async () => {
+    await t?.stop();
+  });
+
+  it('answers DO=1 queries SERVFAIL with an Extended DNS Error, never unsigned data', async () => {
+    const out = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), `sensor1.${ZONE}`, 'TLSA', '+dnssec']);
+    assert.match(out, /status: SERVFAIL/, out);
+    assert.match(out, /EDE: 0 \(Other\)[^\n]*signing unavailable/i, out);
+    assert.doesNotMatch(out, /IN\s+TLSA\s+3 1 1/, out);
+  });
+
+  it('still answers DO=0 queries with the data', async () => {
+    const out = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), `sensor1.${ZONE}`, 'TLSA', '+short']);
+    assert.match(out, /^3 1 1 /);
+  });
+
+  it('refuses writes to the zone with a clear error rather than storing unsigned records', async () => {
+    const res = await fetch(`${t.apiUrl}/api/v1/zones/${ZONE}/names/newdev`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tlsa: [{ usage: 3, selector: 1, matchingType: 1, data: 'ab'.repeat(32) }] }),
+    });
+    assert.ok(res.status >= 500, `status ${res.status}`);
+    const body = (await res.json()) as { detail?: string; code?: string };
+    assert.match(String(body.detail) + String(body.code), /key|sign/i, JSON.stringify(body));
+    assert.equal(t.store.getNode(t.store.getZone(ZONE)!, `newdev.${ZONE}`), undefined);
+  });
+
+  it('signs again once the key files are back and the keys reload', async () => {
+    renameSync(keyDir + '.away', keyDir);
+    // A key event makes every process reload the zone's keys (as a rollover step would).
+    t.store.updateKey(t.store.listKeys(t.store.getZone(ZONE)!)[0]!.id, {});
+    const out = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), `sensor1.${ZONE}`, 'TLSA', '+dnssec']);
+    assert.match(out, /status: NOERROR/, out);
+    assert.match(out, /RRSIG\s+TLSA/, out);
+  });
+});

@@ -16,6 +16,7 @@ import { formatHelp, parseCommandArgs, UsageError, type OptionSpec } from './arg
 import { isInitialised } from './data-dir-init.js';
 import { runExport } from './export-command.js';
 import { formatImportReport, runImport } from './import-command.js';
+import { runKey } from './key-command.js';
 import { runServe, SERVE_OPTIONS } from './serve-command.js';
 import { acquireWriterLock, WriterLockError } from './writer-lock.js';
 
@@ -28,6 +29,7 @@ Authoritative DNS server for DANCE identity zones (TLSA and SSHFP), signed onlin
 Commands:
   serve                      run the DNS server and the HTTP API
   zone create|list|delete|ds manage zones (ds prints the DS records for the parent)
+  key status|rollover        DNSSEC key rollovers: where a zone stands, and the next step
   import                     load names from NDJSON or zone-file text
   export                     print a zone as zone-file text
   token create               make an API bearer token
@@ -50,6 +52,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runServe(rest);
       case 'zone':
         return await runZone(rest);
+      case 'key':
+        return await runKey(rest);
       case 'import':
         return await runImportCommand(rest);
       case 'export':

@@ -100,7 +100,7 @@ async function runRollover(argv: string[], now: () => number): Promise<number> {
     if (!done.ok) return refused(done.refusal, now());
     const st = done.value.status;
     process.stdout.write(`${kind.toUpperCase()} rollover of ${st.zone}: took step "${done.value.step}"\n`);
-    process.stdout.write(formatKind(kind === 'zsk' ? st.zsk : st.ksk, now()));
+    process.stdout.write(formatKind(st.zone, kind === 'zsk' ? st.zsk : st.ksk, now()));
     if (kind === 'ksk') {
       const ds = st.keys.filter((k) => k.ds !== undefined && k.state === 'active').map((k) => k.ds!);
       process.stdout.write(`  DS the parent should hold (CDS/CDNSKEY publish the same):\n${ds.map((d) => `    ${d}\n`).join('')}`);
@@ -126,7 +126,7 @@ function print(text: string, code: number): number {
 }
 
 function refused(r: Refusal, now: number): number {
-  const when = r.safeAt !== undefined ? ` Safe from ${new Date(r.safeAt * 1000).toISOString()} (${relative(r.safeAt, now)}).` : '';
+  const when = r.safeAt !== undefined ? `\n  safe: ${r.safeAt <= now ? 'now' : `${new Date(r.safeAt * 1000).toISOString()} (${relative(r.safeAt, now)})`}; "idzone key status" says what it waits for` : '';
   process.stderr.write(`idzone: refused (${r.code}): ${r.message}${when}\n`);
   return 1;
 }
@@ -251,15 +251,14 @@ const NEXT_MEANS: Readonly<Record<string, string>> = {
 };
 
 export function formatStatus(v: ZoneKeysView, now: number): string {
-  const lines = [`zone ${v.zone} (${v.csk ? 'combined signing key: ZSK/KSK rollovers do not apply' : 'KSK + ZSK'})`];
-  let out = lines.join('\n') + '\n';
-  if (!v.csk) out += formatKind(v.zsk, now) + formatKind(v.ksk, now);
+  let out = `zone ${v.zone} (${v.csk ? 'combined signing key: ZSK/KSK rollovers do not apply' : 'KSK + ZSK'})\n`;
+  if (!v.csk) out += formatKind(v.zone, v.zsk, now) + formatKind(v.zone, v.ksk, now);
   out += 'keys:\n';
   for (const k of v.keys) out += `  ${k.role.toUpperCase()} ${k.keyTag}  algorithm ${k.algorithm}  ${k.state ?? ''}${k.ds !== undefined ? `\n    ${k.ds}` : ''}\n`;
   return out;
 }
 
-export function formatKind(s: RolloverStateView, now: number): string {
+export function formatKind(zone: string, s: RolloverStateView, now: number): string {
   const steps = STEPS[s.kind];
   const name = s.kind.toUpperCase();
   const where = s.stepTaken === 0 ? 'no rollover under way' : `step ${s.stepTaken} of ${steps.length} ("${steps[s.stepTaken - 1]}") taken`;
@@ -272,7 +271,7 @@ export function formatKind(s: RolloverStateView, now: number): string {
     `  safe: ${s.safeAt <= now ? 'now' : `${s.safeAtTime} (${relative(s.safeAt, now)})`}`,
   ];
   if (s.waitingFor !== undefined) lines.push(`  waiting for: ${s.waitingFor}`);
-  lines.push(`  run: idzone key rollover ${'ZONE'} --${s.kind}${s.safeAt <= now && s.waitingFor === undefined ? '' : ' (when safe)'}`);
+  lines.push(`  then: idzone key rollover ${zone} --${s.kind}${s.safeAt <= now && s.waitingFor === undefined ? '' : '  (once safe)'}`);
   return lines.join('\n') + '\n';
 }
 

@@ -9,15 +9,17 @@
  * TCP connections are distributed round-robin). Workers open the shards read-only (WAL lets them
  * read while the writer commits) and receive every store event over IPC; the API answers 2xx
  * only after every worker acknowledged (event-fanout.ts). Worker metrics are aggregated into the
- * primary's /metrics with prom-client's AggregatorRegistry.
+ * primary's /metrics (cluster-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ClusterRegistry } from './cluster-metrics.js';
 import { createApiConfig } from '../api/api-config.js';
 import { createApiServer } from '../api/api-server.js';
 import { SignatureCache } from '../signer/signature-cache.js';
 import type { SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
+import { countingSigner, registerDnssecMetrics, type SignatureCounts } from './dnssec/dnssec-metrics.js';
 import { KeyService } from './dnssec/key-service.js';
 import { Resigner } from './dnssec/resigner.js';
 import { RolloverService } from './dnssec/rollover-service.js';
@@ -63,7 +65,8 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
   const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache });
   keys.loadAll();
-  store.setSigner(keys.registry);
+  const sigCounts: SignatureCounts = { write: 0, resign: 0 };
+  store.setSigner(countingSigner(keys.registry, sigCounts));
   store.onEvent((e) => {
     if (e.kind === 'keys' || e.kind === 'zones') {
       const z = e.kind === 'keys' ? store.getZone(e.zone) : undefined;
@@ -71,7 +74,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
       else if (e.kind === 'zones') keys.loadAll();
     }
   });
-  const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log });
+  const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log, onSigned: (n) => (sigCounts.resign += n) });
   const rollovers = new RolloverService({ dataDir: cfg.dataDir, store, keys, clock, log, resigner, resignSynchronously: false });
   resigner.start();
   store.onEvent((e) => {
@@ -90,6 +93,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   if (cfg.workers <= 1) {
     registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
+    registerDnssecMetrics(registry, sigCache, sigCounts);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log });
     const service: DnsService = await startDnsService({
       reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,
@@ -101,9 +105,12 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   } else {
     const fanout = new EventFanout(log);
     store.onEvent((e) => fanout.publish(e));
-    registry = new ClusterRegistry();
+    let workerList: Worker[] = [];
+    registry = new ClusterRegistry(() => workerList);
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
+    registerDnssecMetrics(registry, sigCache, sigCounts);
     const workers = await forkWorkers(cfg, fanout, log);
+    workerList = workers.list;
     dns = { host: cfg.dns.host, port: workers.port };
     stopDns = () => stopWorkers(workers.list);
     propagate = () => fanout.waitForAll();
@@ -134,16 +141,6 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
       await stopDns();
     },
   };
-}
-
-/** /metrics in cluster mode: the primary's own metrics plus every worker's, aggregated. */
-class ClusterRegistry extends Registry {
-  private readonly aggregator = new AggregatorRegistry();
-  override async metrics(): Promise<string> {
-    const own = await super.metrics();
-    const workers = await this.aggregator.clusterMetrics().catch((err: unknown) => `# worker metrics unavailable: ${String(err)}\n`);
-    return `${own}\n${workers}`;
-  }
 }
 
 interface WorkerSet {

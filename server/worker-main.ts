@@ -1,12 +1,14 @@
 /**
  * Entry point of a DNS worker process (node:cluster, forked by main.ts). Opens the data
  * directory read-only, answers DNS on the shared address, applies the writer's store events
- * received over IPC and acknowledges each one (read-after-write), and reports its metrics to the
- * primary's aggregator.
+ * received over IPC and acknowledges each one (read-after-write), and answers the primary's
+ * metrics requests (cluster-metrics.ts).
  */
-import { AggregatorRegistry, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { serveMetricsToPrimary } from './cluster-metrics.js';
 import { SignatureCache } from '../signer/signature-cache.js';
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
+import { registerDnssecMetrics } from './dnssec/dnssec-metrics.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
 import { startDnsService } from './dns-service.js';
 import { isEventMessage, type AckMessage } from './event-fanout.js';
@@ -18,8 +20,9 @@ async function main(): Promise<void> {
   const log = createLogger(cfg.logLevel, process.stderr, `[worker ${process.pid}] `);
   const store = openSqliteStore(cfg.dataDir, { readonly: true });
   const registry = new Registry();
-  AggregatorRegistry.setRegistries([registry]);
+  serveMetricsToPrimary(registry);
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
+  registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 });
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log });
   const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });
   process.on('message', (m: unknown) => {

@@ -29,6 +29,8 @@ export interface ResignerOptions {
   pageSize?: number;
   /** Seconds between routine passes over every signed zone. */
   intervalSeconds?: number;
+  /** Called with the number of signatures each re-signed page made (metrics). */
+  onSigned?: (count: number) => void;
 }
 
 interface Pass {
@@ -150,6 +152,7 @@ export class Resigner {
     for (const node of page) {
       if (!needsResign(node, zskTags, now)) continue;
       const s = signer.signNode(zone, node.owner, node.rrsets, node.descendants);
+      this.opts.onSigned?.(s.rrsetSigs.reduce((n, l) => n + l.length, 0) + s.nsec3Sigs.length);
       out.push({ owner: node.owner, rrsetSigs: s.rrsetSigs, nsec3Sigs: s.nsec3Sigs });
     }
     if (out.length > 0) this.opts.store.storeSignatures(zone.name, out);

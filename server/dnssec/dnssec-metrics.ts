@@ -1,0 +1,65 @@
+/**
+ * DNSSEC metrics on the injected registry: signatures made, by when they were made (at write time
+ * beside the records, by the background re-signer, or at query time for what depends on the
+ * question), and the signature cache's hits, misses and evictions. Query-time signatures are the
+ * cache's misses: every miss signs once.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { SignatureCache } from '../../signer/signature-cache.js';
+import type { NodeSigner } from '../../zone-store/types.js';
+
+export interface SignatureCounts {
+  write: number;
+  resign: number;
+}
+
+export function registerDnssecMetrics(registry: Registry, cache: SignatureCache, counts: SignatureCounts): void {
+  const fromCounter = (name: string, help: string, read: () => number): void => {
+    let last = 0;
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        const now = read();
+        if (now > last) this.inc(now - last);
+        last = now;
+      },
+    });
+  };
+  let last = { write: 0, resign: 0, query: 0 };
+  new Counter({
+    name: 'idzone_dnssec_signatures_total',
+    help: 'RRSIGs made, by when: write (beside stored records), resign (background refresh), query (question-dependent, e.g. NSEC3 covers)',
+    labelNames: ['when'],
+    registers: [registry],
+    collect() {
+      const now = { write: counts.write, resign: counts.resign, query: cache.stats.misses };
+      for (const k of ['write', 'resign', 'query'] as const) if (now[k] > last[k]) this.inc({ when: k }, now[k] - last[k]);
+      last = now;
+    },
+  });
+  fromCounter('idzone_signature_cache_hits_total', 'Signatures served from the signature cache', () => cache.stats.hits);
+  fromCounter('idzone_signature_cache_misses_total', 'Signature cache misses (each one signed)', () => cache.stats.misses);
+  fromCounter('idzone_signature_cache_evictions_total', 'Signatures evicted to stay within the cache byte budget', () => cache.stats.evictions);
+  new Gauge({
+    name: 'idzone_signature_cache_bytes',
+    help: 'Bytes held by the signature cache',
+    registers: [registry],
+    collect() {
+      this.set(cache.stats.bytes);
+    },
+  });
+}
+
+/** Wraps the store's signer hook to count write-time signatures. */
+export function countingSigner(inner: NodeSigner, counts: SignatureCounts): NodeSigner {
+  return {
+    signNode(zone, owner, rrsets, descendants) {
+      const r = inner.signNode(zone, owner, rrsets, descendants);
+      for (const s of r.rrsetSigs) counts.write += s.length;
+      counts.write += r.nsec3Sigs.length;
+      return r;
+    },
+  };
+}

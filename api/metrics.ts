@@ -7,7 +7,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ZoneReader } from '../zone-store/types.js';
 
-export type WriteOp = 'put' | 'delete' | 'changes' | 'import_batch' | 'zone_create' | 'zone_delete';
+export type WriteOp = 'put' | 'delete' | 'changes' | 'import_batch' | 'zone_create' | 'zone_delete' | 'key_rollover';
 
 export interface ApiMetrics {
   requests: Counter<'route' | 'method' | 'status'>;

@@ -113,11 +113,13 @@ async function advanceRollover(ctx: RouteContext): Promise<Reply> {
   if (!body.ok) return { kind: 'problem', problem: body.problem, close: body.close };
   const parsed = parseRolloverRequest(body.value);
   if (!parsed.ok) return { kind: 'problem', problem: makeProblem(ApiErrorCode.VALIDATION, 'the rollover request is not valid', parsed.violations) };
+  const stop = ctx.metrics.writeDuration.startTimer({ op: 'key_rollover' });
   const done = attempt(() => rollovers.advance(zone.name, parsed.kind, parsed.force));
   if (!done.ok) return done.reply;
   // Key changes do not bump the serial; the barrier still waits for every worker to reload keys.
   const serial = ctx.deps.store.getZone(zone.name)?.serial ?? zone.serial;
   await awaitPropagation(ctx.deps, zone.name, serial);
+  stop();
   ctx.deps.log?.('info', 'rollover step taken through the API', { zone: zone.name, kind: parsed.kind, step: done.value.action.step, force: parsed.force });
   const s = done.value.status;
   return { kind: 'json', status: 200, body: { zone: zone.name, action: stepView(done.value.action), status: { zone: s.zone, csk: s.csk, zsk: stateView(s.zsk), ksk: stateView(s.ksk) } } };

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createLogger } from '../server/log.js';
 import { DnssecAlgorithm } from '../signer/keys.js';
 import { KeyService } from '../server/dnssec/key-service.js';
+import { Resigner } from '../server/dnssec/resigner.js';
 import { createToken } from '../api/tokens.js';
 import { isStoreError } from '../zone-store/errors.js';
 import { openSqliteStore, type SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
@@ -122,8 +123,8 @@ const ZONE_OPTIONS: Record<string, OptionSpec> = {
 
 async function runZone(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === undefined || sub === '--help' || !['create', 'list', 'delete', 'ds'].includes(sub)) {
-    help('idzone zone create|list|delete|ds [--data-dir DIR] [NAME]', 'Creates (signed, with fresh keys), lists or deletes zones; "ds" prints the DS records to give to the parent zone.', ZONE_OPTIONS);
+  if (sub === undefined || sub === '--help' || !['create', 'list', 'delete', 'ds', 'resign'].includes(sub)) {
+    help('idzone zone create|list|delete|ds|resign [--data-dir DIR] [NAME]', 'Creates (signed, with fresh keys), lists or deletes zones; "ds" prints the DS records to give to the parent zone; "resign" re-makes every stored signature that is missing, due or made by a key that no longer signs (the server does this in the background).', ZONE_OPTIONS);
     return sub === '--help' ? 0 : 2;
   }
   const { values, positionals } = parseCommandArgs(rest, ZONE_OPTIONS);
@@ -140,6 +141,7 @@ async function runZone(argv: string[]): Promise<number> {
   }
   const name = zoneArg(positionals, sub);
   if (sub === 'ds') return printDs(dataDir, name);
+  if (sub === 'resign') return withWriter(dataDir, `idzone zone resign ${name}`, (store) => resignZone(dataDir, store, name));
   if (sub === 'delete') return withWriter(dataDir, `idzone zone delete ${name}`, (store) => {
     if (!store.deleteZone(name)) throw new UsageError([`no zone ${name}`]);
     process.stdout.write(`deleted ${name}\n`);
@@ -166,6 +168,23 @@ async function runZone(argv: string[]): Promise<number> {
       process.stdout.write(`created ${info.name} (serial ${info.serial}, unsigned)\n`);
     }
   });
+}
+
+function resignZone(dataDir: string, store: SqliteZoneStore, name: string): void {
+  const zone = store.getZone(name);
+  if (zone === undefined) throw new UsageError([`no zone ${name}`]);
+  if (!zone.settings.signed) throw new UsageError([`zone ${name} is not signed`]);
+  const clock = (): number => Math.floor(Date.now() / 1000);
+  const log = createLogger('warn');
+  const keys = new KeyService({ dataDir, store, log, clock });
+  if (!keys.loadZone(zone)) throw new UsageError([`the keys of ${name} cannot be loaded (see the log line above)`]);
+  let signatures = 0;
+  const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log, pageSize: 1000, onSigned: (n) => (signatures += n) });
+  const r = resigner.runPassSync(name);
+  store.checkpoint();
+  if (r === undefined) throw new UsageError([`re-signing ${name} stopped: the zone or its keys went away`]);
+  const rate = r.seconds > 0 ? Math.round(signatures / r.seconds) : signatures;
+  process.stdout.write(`${name}: ${r.scanned} names checked, ${r.resigned} re-signed (${signatures} signatures) in ${r.seconds.toFixed(1)} s, ${rate} signatures/s\n`);
 }
 
 function zoneArg(positionals: string[], sub: string): string {

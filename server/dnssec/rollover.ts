@@ -88,7 +88,7 @@ function zskStatus(ctx: RolloverContext): RolloverStatus {
       next: { step: 'remove', kind: 'zsk', oldKeys: retired },
       safeAt: since + ctx.zone.settings.maxTtl + PROPAGATION_SECONDS,
     };
-    if (!resigned) s.waitingFor = 'a full re-sign pass with the new ZSK (runs in the server; "idzone zone resign" offline)';
+    if (!resigned) s.waitingFor = `a full re-sign pass with the new ZSK (the server runs one after each key change and at start; offline: "idzone zone resign ${ctx.zone.name}")`;
     return s;
   }
   return { kind: 'zsk', stepTaken: 0, description: `no ZSK rollover under way (active ZSK ${active.map((k) => k.keyTag).join(', ') || 'none (CSK)'})`, next: { step: 'publish', kind: 'zsk' }, safeAt: 0 };

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomName, RC, T, useServer, independentDecode, ZONE } from '../helpers/conformance-fixture.js';
 import { kdig, kdigJson } from '../helpers/dns-tools.js';
-import { buildQuery, questionWire, readMessage, recordsOf, tcpExchange, udpExchange } from '../helpers/raw-dns.js';
+import { buildQuery, questionWire, readMessage, recordsOf, tcpExchange, udpExchange, udpNoAnswer } from '../helpers/raw-dns.js';
 
 describe('conformance: RFC 1035 basics', function () {
   this.timeout(15_000);
@@ -89,6 +89,56 @@ describe('conformance: RFC 1035 basics', function () {
       const m = readMessage(await udpExchange(port(), buildQuery({ qname: 'sensor1._device.example.net', qtype: T.TLSA, rd: false })));
       assert.equal(m.rd, false);
       assert.equal(m.aa, true);
+    });
+  });
+
+  describe('header bits', () => {
+    for (const [label, qname, qtype] of [
+      ['positive', 'sensor1._device.example.net', T.TLSA],
+      ['NXDOMAIN', 'cd.sensor1._device.example.net', T.TLSA],
+      ['REFUSED', 'example.org', T.SOA],
+    ] as const) {
+      it(`CD is copied into the answer, fresh and cached (RFC 4035 §3.1.6): ${label}`, async () => {
+        for (const cd of [true, false, true]) {
+          const m = readMessage(await udpExchange(port(), buildQuery({ qname, qtype, cd, edns: { do: true } })));
+          assert.equal(m.cd, cd);
+        }
+      });
+    }
+
+    it('a message with QR=1 (a response) is not answered (no reflection loops)', async () => {
+      const q = buildQuery({ qname: 'sensor1._device.example.net', qtype: T.TLSA });
+      q[2] = q[2]! | 0x80;
+      assert.equal(await udpNoAnswer(port(), q, 400), true);
+    });
+
+    it('NOTIFY (opcode 4) for the zone gets an answer with opcode 4, never a drop', async () => {
+      const m = readMessage(await udpExchange(port(), buildQuery({ opcode: 4, qname: ZONE, qtype: T.SOA })));
+      assert.equal(m.opcode, 4);
+      assert.equal(m.qr, true);
+    });
+
+    it('AXFR and IXFR over UDP and TCP are refused (or NOTIMP), never answered with data', async () => {
+      for (const qtype of [252, 251]) {
+        const q = buildQuery({ qname: ZONE, qtype });
+        for (const raw of [await udpExchange(port(), q), (await tcpExchange(port(), [q]))[0]!]) {
+          const m = readMessage(raw);
+          assert.ok(m.rcode === RC.REFUSED || m.rcode === RC.NOTIMP, `qtype ${qtype}: rcode ${m.rcode}`);
+          assert.equal(m.records.length, 0);
+        }
+      }
+    });
+
+    it('class CH (version.bind) is answered with an error (REFUSED or NOTIMP), not dropped', async () => {
+      const m = readMessage(await udpExchange(port(), buildQuery({ qname: 'version.bind', qtype: T.TXT, qclass: 3 })));
+      assert.ok(m.rcode === RC.REFUSED || m.rcode === RC.NOTIMP, `rcode ${m.rcode}`);
+      assert.equal(m.records.length, 0);
+    });
+
+    it('class CH inside the served zone is not answered with IN data', async () => {
+      const m = readMessage(await udpExchange(port(), buildQuery({ qname: 'sensor1._device.example.net', qtype: T.TLSA, qclass: 3 })));
+      assert.notEqual(m.rcode, RC.NOERROR);
+      assert.equal(m.records.length, 0);
     });
   });
 

@@ -118,4 +118,39 @@ describe('conformance: RFC 2308 negative answers', function () {
     const gone = await ask(port(), owner, T.TLSA);
     assert.equal(gone.rcode, RC.NXDOMAIN);
   });
+  it('empty non-terminals appear and disappear with their descendants (RFC 4592 §2.2.2)', async () => {
+    const ent = `e${randomLabel(6)}.sensor2.${ZONE}`;
+    const leaf = `leaf.${ent}`;
+    assert.equal((await ask(port(), ent, T.TLSA)).rcode, RC.NXDOMAIN);
+    s.t.store.applyChanges(ZONE, [{ op: 'put', owner: leaf, rrsets: [{ type: T.TLSA, ttl: 60, rdatas: [Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 8)])] }] }]);
+    const asEnt = await ask(port(), ent, T.TLSA);
+    assert.equal(asEnt.rcode, RC.NOERROR, 'the parent of a new name is an ENT: NODATA');
+    checkNegativeSoa(asEnt, 'new ENT');
+    assert.equal((await ask(port(), `x.${ent}`, T.TLSA)).rcode, RC.NXDOMAIN);
+    s.t.store.applyChanges(ZONE, [{ op: 'delete', owner: leaf }]);
+    assert.equal((await ask(port(), ent, T.TLSA)).rcode, RC.NXDOMAIN, 'the ENT is gone with its only descendant');
+    assert.equal((await ask(port(), leaf, T.TLSA)).rcode, RC.NXDOMAIN);
+  });
+
+  it('the SOA serial grows with each change and negative answers carry the new one (RFC 1982)', async () => {
+    const serialOf = async (): Promise<number> => {
+      const m = await ask(port(), `${randomLabel()}.sensor1.${ZONE}`, T.TLSA);
+      const soa = recordsOf(m, T.SOA, 'authority')[0]!.rdata;
+      return soa.readUInt32BE(soa.length - 20);
+    };
+    const before = await serialOf();
+    const owner = `serial-${randomLabel(6)}.camera7.${ZONE}`;
+    s.t.store.applyChanges(ZONE, [{ op: 'put', owner, rrsets: [{ type: T.TLSA, ttl: 60, rdatas: [Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 4)])] }] }]);
+    const after = await serialOf();
+    assert.ok(((after - before + 2 ** 32) % 2 ** 32) > 0 && ((after - before + 2 ** 32) % 2 ** 32) < 2 ** 31, `serial ${before} → ${after}`);
+    const apex = recordsOf(await ask(port(), ZONE, T.SOA), T.SOA, 'answer')[0]!.rdata;
+    assert.equal(apex.readUInt32BE(apex.length - 20), after, 'the apex SOA answer has the new serial too');
+  });
+
+  it('DS at a device (not a delegation): NODATA with the matching NSEC3, no DS bit', async () => {
+    const m = await ask(port(), `sensor1.${ZONE}`, 43);
+    assert.equal(m.rcode, RC.NOERROR);
+    checkNegativeSoa(m, 'DS');
+    assert.equal(recordsOf(m, T.NSEC3).length, 1);
+  });
 });

@@ -17,6 +17,7 @@ export interface QueryOptions {
   qclass?: number;
   opcode?: number;
   rd?: boolean;
+  cd?: boolean;
   /** QDCOUNT as written in the header; the question is repeated this many times (0 → none). */
   qdcount?: number;
   /** EDNS(0) OPT to add; null or absent: no OPT. */
@@ -51,7 +52,7 @@ export function buildQuery(o: QueryOptions): Buffer {
   const qd = o.qdcount ?? 1;
   const h = Buffer.alloc(12);
   h.writeUInt16BE(o.id ?? 0x1234, 0);
-  h.writeUInt16BE(((o.opcode ?? 0) << 11) | (o.rd === true ? 0x0100 : 0), 2);
+  h.writeUInt16BE(((o.opcode ?? 0) << 11) | (o.rd === true ? 0x0100 : 0) | (o.cd === true ? 0x0010 : 0), 2);
   h.writeUInt16BE(qd, 4);
   h.writeUInt16BE(o.edns != null ? 1 : 0, 10);
   const parts: Buffer[] = [h];
@@ -146,6 +147,7 @@ export interface RawMessage {
   aa: boolean;
   tc: boolean;
   rd: boolean;
+  cd: boolean;
   rcode: number;
   qdcount: number;
   /** Raw question bytes (name as sent, type, class) when QDCOUNT = 1. */
@@ -200,6 +202,7 @@ export function readMessage(msg: Buffer): RawMessage {
     aa: (flags & 0x0400) !== 0,
     tc: (flags & 0x0200) !== 0,
     rd: (flags & 0x0100) !== 0,
+    cd: (flags & 0x0010) !== 0,
     rcode: flags & 0x0f,
     qdcount: counts[0],
     question,

@@ -17,7 +17,7 @@ const OPT = 41;
 export async function fetchDnskeys(port: number, zone: string): Promise<Buffer[]> {
   const m = await askTcp(port, zone, DNSKEY);
   const keys = recordsOf(m, DNSKEY, 'answer').map((r) => r.rdata);
-  assert.ok(keys.length >= 2, `expected KSK + ZSK for ${zone}, got ${keys.length}`);
+  assert.ok(keys.length >= 1, `no DNSKEY for ${zone}`);
   return keys;
 }
 

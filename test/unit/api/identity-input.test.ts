@@ -52,7 +52,7 @@ describe('api/identity-input: parseIdentityBody', () => {
     assert.deepEqual(resolveOwnerName('sensor7._device.example.net', ZONE), { ok: true, owner: 'sensor7._device.example.net.' });
     assert.deepEqual(resolveOwnerName('a.b', ZONE), { ok: true, owner: 'a.b._device.example.net.' });
     assert.deepEqual(resolveOwnerName('*', ZONE), { ok: true, owner: '*._device.example.net.' });
-    assert.equal(resolveOwnerName('@', ZONE).ok, false);
+    assert.deepEqual(resolveOwnerName('@', ZONE), { ok: true, owner: ZONE }); // the apex holds identity data too (a _user zone's CA)
     assert.equal(resolveOwnerName('host.example.org.', ZONE).ok, false);
   });
 

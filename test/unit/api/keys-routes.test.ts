@@ -1,3 +1,8 @@
+/**
+ * api/routes-keys.ts with a fake rollover service: GET keys (public data, states with safeAt as ISO
+ * time), POST rollover (strict body, admin only, propagation before the answer, key tags only) and
+ * the refusals as 409 problems (not safe with safeAt, CSK, unsigned).
+ */
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { createApiConfig } from '../../../api/api-config.js';

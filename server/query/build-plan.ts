@@ -63,8 +63,10 @@ function planExact(input: SplitInput, node: StoredNode | undefined, isApex: bool
     addRrset(plan.answer, input, input.qname, first);
     return plan;
   }
-  if (input.qtype === RrType.RRSIG && input.signing !== undefined) {
-    for (const r of rrsets) for (const sig of signaturesOf(input, input.qname, r)) plan.answer.push({ owner: input.qname, type: RrType.RRSIG, ttl: r.ttl, rdata: sig });
+  if (input.qtype === RrType.RRSIG && input.apexSigning !== undefined) {
+    // The RRSIGs exist whether or not the query set DO, so an explicit RRSIG query gets them.
+    const withSigs: SplitInput = { ...input, signing: input.apexSigning };
+    for (const r of rrsets) for (const sig of signaturesOf(withSigs, input.qname, r)) plan.answer.push({ owner: input.qname, type: RrType.RRSIG, ttl: r.ttl, rdata: sig });
     if (plan.answer.length > 0) return plan;
   }
   const hit = rrsets.find((r) => r.type === input.qtype);
@@ -146,7 +148,8 @@ function apexRrsets(input: SplitInput, node: StoredNode | undefined): RrsetLike[
     { type: RrType.SOA, ttl: zone.settings.soaTtl, rdatas: [encodeSoaRdata(zone)], sigs: [] },
     { type: RrType.NS, ttl: zone.settings.nsTtl, rdatas: nsRdatas(zone), sigs: [] },
   ];
-  if (input.apexSigning !== undefined) for (const s of input.apexSigning.apexRrsets()) out.push(input.signing !== undefined ? s : { ...s, sigs: [] });
+  // Signed by the provider (DNSKEY by the KSKs); whether RRSIGs are sent is decided at output.
+  if (input.apexSigning !== undefined) for (const s of input.apexSigning.apexRrsets()) out.push(s);
   if (node !== undefined) out.push(...node.rrsets);
   return out;
 }

@@ -62,6 +62,9 @@ export class Shard {
     this.sigStmt = this.db.prepare('UPDATE nodes SET node = ? WHERE zone_id = ? AND owner = ?');
     const setApplied = this.db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'applied_batch'");
     this.applyTx = this.db.transaction((batch: number, ops: readonly ShardOp[]) => {
+      // Checked inside the (IMMEDIATE) transaction: if another process replayed or applied this
+      // batch — or a later one — meanwhile, re-applying its row images would undo newer writes.
+      if (this.appliedBatch() >= batch) return;
       for (const op of ops) this.applyOp(op);
       setApplied.run(batch);
     });

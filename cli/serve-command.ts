@@ -34,6 +34,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'signature-cache-mb': { type: 'string', env: 'IDZONE_SIGNATURE_CACHE_MB', default: '32', help: 'signature cache size per process, MiB' },
   'metrics-access': { type: 'string', env: 'IDZONE_METRICS_ACCESS', default: 'open', help: '"open" or "token": whether /metrics needs a bearer token' },
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
+  'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },
   'zsk-lifetime-days': { type: 'string', env: 'IDZONE_ZSK_LIFETIME_DAYS', default: '90', help: 'automatic ZSK rollover after this many days (0: never)' },
   'log-level': { type: 'string', env: 'IDZONE_LOG_LEVEL', default: 'info', help: 'debug, info, warn or error' },
 };
@@ -57,6 +58,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   const cacheMb = attempt(() => parsePositiveInt(values['cache-mb'], '--cache-mb', 0, 65536));
   const sigMb = attempt(() => parsePositiveInt(values['signature-cache-mb'], '--signature-cache-mb', 0, 65536));
   const zskDays = attempt(() => parsePositiveInt(values['zsk-lifetime-days'], '--zsk-lifetime-days', 0, 3650));
+  const validityDays = attempt(() => parsePositiveInt(values['signature-validity-days'], '--signature-validity-days', 1, 366));
   const logLevel = String(values['log-level']);
   if (!isLogLevel(logLevel)) problems.push(`--log-level: expected debug, info, warn or error, got "${logLevel}"`);
   const access = (k: string): 'open' | 'token' => {
@@ -66,7 +68,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   };
   const metricsAccess = access('metrics-access');
   const healthAccess = access('health-access');
-  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || zskDays === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
+  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || zskDays === undefined || validityDays === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
   return {
     dataDir: String(values['data-dir']),
     dns,
@@ -78,6 +80,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     metricsAccess,
     healthAccess,
     zskLifetimeSeconds: zskDays * 86400,
+    signatureValiditySeconds: validityDays * 86400,
   };
 }
 

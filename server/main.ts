@@ -45,6 +45,13 @@ export interface ServeConfig {
   healthAccess: 'open' | 'token';
   /** Automatic ZSK rollover after this many seconds (0: never). */
   zskLifetimeSeconds: number;
+  /** RRSIG validity (expiration − inception, before jitter). */
+  signatureValiditySeconds: number;
+}
+
+/** Signer options every signing process of a server uses. */
+export function signerOptionsOf(cfg: Pick<ServeConfig, 'signatureValiditySeconds'>): { validity: { validitySeconds: number } } {
+  return { validity: { validitySeconds: cfg.signatureValiditySeconds } };
 }
 
 export interface RunningServer {
@@ -63,7 +70,7 @@ export const clock = (): number => Math.floor(Date.now() / 1000);
 
 export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log: LogFn): Promise<RunningServer> {
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
-  const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache });
+  const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache, signerOptions: signerOptionsOf(cfg) });
   keys.loadAll();
   const sigCounts: SignatureCounts = { write: 0, resign: 0 };
   store.setSigner(countingSigner(keys.registry, sigCounts));
@@ -94,7 +101,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
     registerDnssecMetrics(registry, sigCache, sigCounts);
-    const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log });
+    const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg) });
     const service: DnsService = await startDnsService({
       reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,
     });

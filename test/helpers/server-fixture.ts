@@ -47,6 +47,7 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
     metricsAccess: 'open',
     healthAccess: 'open',
     zskLifetimeSeconds: 0,
+    signatureValiditySeconds: 14 * 86400,
     ...overrides,
   };
   const server = await startServer(cfg, store, log);

@@ -2,22 +2,24 @@
  * `npm run bench` — the fleet benchmark (issue "Serve identity zones from sharded SQLite", bench/
  * paragraph). Generates N devices as NDJSON, loads them with `idzone import` (names/s), then, for
  * one and for two DNS worker processes, spawns `idzone serve` and measures: the time from spawn to
- * the first correct TLSA answer (a restart: the data directory already exists; target < 1 s), RSS
- * after start and after 100,000 random queries (primary + workers, from /proc; target < 150 MB), and
- * dnsperf queries/s for random positive TLSA names and random NXDOMAIN names, DO=0 and DO=1.
+ * the first correct TLSA answer (a restart: the data directory already exists; target < 1 s), the
+ * background work the server does after start-up (CPU-seconds until it idles, bounded by
+ * --settle-max; measured so it is not mistaken for query cost), RSS at the first answer, once idle
+ * and after 100,000 random queries (primary + workers, from /proc; target < 150 MB), and dnsperf
+ * queries/s for random positive TLSA names and random NXDOMAIN names, DO=0 and DO=1.
  * Loopback only; every load is bounded by count and time. Prints a table, writes JSON to --out.
  *
  *   node dist/bench/fleet.js [--devices N | --quick] [--out bench/out] [--work-dir DIR]
  *                            [--seconds 10] [--workers 1,2] [--restarts 3] [--reuse]
+ *                            [--settle-max 600]
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync, statSync, readdirSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
-import { sleep } from './dns-probe.js';
 import { prepareFleet } from './fleet-data.js';
 import { makeQueryFiles, RANDOM_QUERIES, runDnsperfMeasured, startAndTime, type MeasuredDnsperf, type QueryFiles, type StartedServer } from './fleet-server.js';
-import { processTreeRss } from './server-process.js';
+import { processTreeRss, waitForIdle, type IdleWait } from './server-process.js';
 
 const TARGET_FIRST_ANSWER_MS = 1000;
 const TARGET_RSS_KB = 150 * 1024;
@@ -30,6 +32,7 @@ interface Options {
   workers: number[];
   restarts: number;
   reuse: boolean;
+  settleMax: number;
 }
 
 function parseOptions(): Options {
@@ -43,6 +46,7 @@ function parseOptions(): Options {
       workers: { type: 'string', default: '1,2' },
       restarts: { type: 'string', default: '3' },
       reuse: { type: 'boolean', default: false },
+      'settle-max': { type: 'string', default: '600' },
     },
   });
   const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
@@ -53,18 +57,27 @@ function parseOptions(): Options {
   if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
   if (!Number.isInteger(restarts) || restarts < 1 || restarts > 20) throw new Error('--restarts: 1 … 20');
   if (workers.some((w) => !Number.isInteger(w) || w < 1 || w > 16)) throw new Error('--workers: comma-separated 1 … 16');
-  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, workers, restarts, reuse: values.reuse };
+  const settleMax = Number(values['settle-max']);
+  if (!(settleMax >= 0 && settleMax <= 3600)) throw new Error('--settle-max: 0 … 3600 seconds');
+  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, workers, restarts, reuse: values.reuse, settleMax };
 }
 
 interface WorkerRun {
   workers: number;
   firstAnswerMs: number[];
+  /** Right after the first correct answer. */
+  rssAtFirstAnswerKb: number;
+  /** Background work after start-up, until the server idles (see waitForIdle). */
+  settle: IdleWait;
+  /** Once idle (or when --settle-max ran out). */
   rssAfterStartKb: number;
   rssAfterStartProcesses: { pid: number; rssKb: number }[];
   randomQueries: MeasuredDnsperf;
   rssAfterQueriesKb: number;
   rssAfterQueriesProcesses: { pid: number; rssKb: number }[];
   qps: Record<string, MeasuredDnsperf>;
+  /** The tail of the server's own output (its log lines explain background work). */
+  serverLog: string;
 }
 
 async function measureWorkers(dataDir: string, devices: number, workers: number, files: QueryFiles, o: Options): Promise<WorkerRun> {
@@ -78,7 +91,10 @@ async function measureWorkers(dataDir: string, devices: number, workers: number,
   }
   const s = started!;
   try {
-    await sleep(1000);
+    const atFirstAnswer = processTreeRss(s.server.pid).totalKb;
+    progress(`workers=${workers}: waiting for the server to idle (at most ${o.settleMax} s)`);
+    const settle = await waitForIdle(s.server.pid, o.settleMax);
+    progress(`workers=${workers}: ${settle.idle ? 'idle' : 'still busy'} after ${settle.seconds.toFixed(0)} s (${settle.cpuSeconds.toFixed(1)} CPU-s of background work)`);
     const afterStart = processTreeRss(s.server.pid);
     progress(`workers=${workers}: ${RANDOM_QUERIES} random queries (mixed positive/NXDOMAIN/NODATA, DO=1)`);
     const randomQueries = await runDnsperfMeasured(s.server.pid, { port: s.dnsPort, file: files.mixed, passes: 1, seconds: 120, dnssecOk: true });
@@ -97,12 +113,15 @@ async function measureWorkers(dataDir: string, devices: number, workers: number,
     return {
       workers,
       firstAnswerMs,
+      rssAtFirstAnswerKb: atFirstAnswer,
+      settle,
       rssAfterStartKb: afterStart.totalKb,
       rssAfterStartProcesses: afterStart.processes,
       randomQueries,
       rssAfterQueriesKb: afterQueries.totalKb,
       rssAfterQueriesProcesses: afterQueries.processes,
       qps,
+      serverLog: s.server.output().slice(-4000),
     };
   } finally {
     await s.server.stop();
@@ -130,7 +149,9 @@ function summarise(devices: number, fleet: Awaited<ReturnType<typeof prepareFlee
   const startMedian = (r: WorkerRun): number => percentiles(r.firstAnswerMs)!.median;
   rows.push(['spawn → first answer (median)', ...runs.map((r) => fmt.ms(startMedian(r))), '< 1000 ms']);
   rows.push(['spawn → first answer (all)', ...runs.map((r) => r.firstAnswerMs.map((x) => x.toFixed(0)).join('/')), '']);
-  rows.push(['RSS after start (all processes)', ...runs.map((r) => fmt.mb(r.rssAfterStartKb)), '']);
+  rows.push(['RSS at first answer (all processes)', ...runs.map((r) => fmt.mb(r.rssAtFirstAnswerKb)), '']);
+  rows.push(['background work after start', ...runs.map((r) => `${r.settle.cpuSeconds.toFixed(1)} CPU-s${r.settle.idle ? '' : ' (not idle)'}`), '']);
+  rows.push(['RSS after start, once idle', ...runs.map((r) => fmt.mb(r.rssAfterStartKb)), '']);
   rows.push([`RSS after ${RANDOM_QUERIES / 1000}k random queries`, ...runs.map((r) => fmt.mb(r.rssAfterQueriesKb)), '< 150 MB']);
   rows.push(['  largest single process', ...runs.map((r) => fmt.mb(Math.max(...r.rssAfterQueriesProcesses.map((p) => p.rssKb)))), '']);
   for (const label of Object.keys(runs[0]?.qps ?? {})) {

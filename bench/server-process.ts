@@ -171,6 +171,32 @@ export function processTreeCpuSeconds(rootPid: number): number {
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
+export interface IdleWait {
+  idle: boolean;
+  seconds: number;
+  /** CPU seconds the server tree used while we waited (background work such as a re-signing pass). */
+  cpuSeconds: number;
+}
+
+/**
+ * Waits until the server tree uses less than `threshold` of one core over a one-second window (no
+ * queries are sent meanwhile), for at most `maxSeconds`. Background passes after start-up (the
+ * re-signing scan) would otherwise be measured as query cost.
+ */
+export async function waitForIdle(pid: number, maxSeconds: number, threshold = 0.1): Promise<IdleWait> {
+  const t0 = performance.now();
+  const cpu0 = processTreeCpuSeconds(pid);
+  let last = cpu0;
+  while ((performance.now() - t0) / 1000 < maxSeconds) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = processTreeCpuSeconds(pid);
+    const used = now - last;
+    last = now;
+    if (used < threshold) return { idle: true, seconds: (performance.now() - t0) / 1000, cpuSeconds: now - cpu0 };
+  }
+  return { idle: false, seconds: (performance.now() - t0) / 1000, cpuSeconds: last - cpu0 };
+}
+
 export interface CliRun {
   code: number;
   stdout: string;

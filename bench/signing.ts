@@ -9,7 +9,7 @@
  * names, else generates and imports one.
  *
  *   node dist/bench/signing.js [--devices N | --quick] [--out bench/out] [--work-dir DIR]
- *                              [--seconds 10] [--sign-seconds 3] [--no-resign]
+ *                              [--seconds 10] [--sign-seconds 3] [--no-resign] [--settle-max 600]
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { FLEET_ZONE, prepareFleet } from './fleet-data.js';
 import { makeQueryFiles, runDnsperfMeasured, startAndTime, type MeasuredDnsperf } from './fleet-server.js';
 import { measureSigningRates, type RateResult } from './signing-rate.js';
 import { resignWholeZone, type ResignReport } from './zone-resign.js';
+import { waitForIdle, type IdleWait } from './server-process.js';
 
 const TARGET_NX_FRACTION = 0.8;
 const TARGET_STORED_QPS = 60_000;
@@ -29,6 +30,7 @@ interface Options {
   seconds: number;
   signSeconds: number;
   resign: boolean;
+  settleMax: number;
 }
 
 function parseOptions(): Options {
@@ -41,6 +43,7 @@ function parseOptions(): Options {
       seconds: { type: 'string', default: '10' },
       'sign-seconds': { type: 'string', default: '3' },
       'no-resign': { type: 'boolean', default: false },
+      'settle-max': { type: 'string', default: '600' },
     },
   });
   const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
@@ -49,14 +52,18 @@ function parseOptions(): Options {
   if (!Number.isInteger(devices) || devices < 1 || devices > 50_000_000) throw new Error('--devices: 1 … 50,000,000');
   if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
   if (!(signSeconds > 0 && signSeconds <= 60)) throw new Error('--sign-seconds: 1 … 60');
-  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, signSeconds, resign: !values['no-resign'] };
+  const settleMax = Number(values['settle-max']);
+  if (!(settleMax >= 0 && settleMax <= 3600)) throw new Error('--settle-max: 0 … 3600 seconds');
+  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, signSeconds, resign: !values['no-resign'], settleMax };
 }
 
-async function measureServer(dataDir: string, devices: number, o: Options): Promise<Record<string, MeasuredDnsperf>> {
+async function measureServer(dataDir: string, devices: number, o: Options): Promise<{ qps: Record<string, MeasuredDnsperf>; settle: IdleWait; firstAnswerMs: number }> {
   const files = await makeQueryFiles(join(o.workDir, `fleet-${devices}`), devices);
   const s = await startAndTime(dataDir, devices, 1);
-  progress(`server up after ${s.firstAnswerMs.toFixed(0)} ms (1 worker)`);
+  progress(`server up after ${s.firstAnswerMs.toFixed(0)} ms (1 worker); waiting for it to idle (at most ${o.settleMax} s)`);
   try {
+    const settle = await waitForIdle(s.server.pid, o.settleMax);
+    progress(`${settle.idle ? 'idle' : 'still busy'} after ${settle.seconds.toFixed(0)} s (${settle.cpuSeconds.toFixed(1)} CPU-s of background work)`);
     const out: Record<string, MeasuredDnsperf> = {};
     const runs: [string, string][] = [
       ['nxdomain DO=1', files.nxdomain],
@@ -67,7 +74,7 @@ async function measureServer(dataDir: string, devices: number, o: Options): Prom
       progress(`dnsperf ${label}, ${o.seconds} s`);
       out[label] = await runDnsperfMeasured(s.server.pid, { port: s.dnsPort, file, seconds: o.seconds, dnssecOk: true });
     }
-    return out;
+    return { qps: out, settle, firstAnswerMs: s.firstAnswerMs };
   } finally {
     await s.server.stop();
   }
@@ -106,13 +113,14 @@ async function main(): Promise<void> {
   progress(`raw signing rates, ${o.signSeconds} s each`);
   const rates = measureSigningRates(o.signSeconds);
   const fleet = await prepareFleet(o.workDir, o.devices, true, progress);
-  const qps = await measureServer(fleet.dataDir, o.devices, o);
+  const { qps, settle, firstAnswerMs } = await measureServer(fleet.dataDir, o.devices, o);
   let resign: ResignReport | undefined;
   if (o.resign) {
     progress(`re-signing ${FLEET_ZONE} (${o.devices} names), server stopped`);
     resign = await resignWholeZone(fleet.dataDir, FLEET_ZONE);
   }
   process.stdout.write(summarise(o.devices, rates, qps, resign));
+  process.stdout.write(`background work after start-up, before the dnsperf runs: ${settle.cpuSeconds.toFixed(1)} CPU-s over ${settle.seconds.toFixed(0)} s${settle.idle ? '' : ' (still busy when --settle-max ran out)'}\n`);
   const ecdsa = rates[0]!;
   const file = writeJsonReport(o.out, `signing-${o.devices}`, {
     env,
@@ -120,6 +128,8 @@ async function main(): Promise<void> {
     dataDir: fleet.dataDir,
     importedNow: fleet.importRun !== undefined,
     rates,
+    firstAnswerMs,
+    settle,
     qps,
     nxdomainFractionOfSigningRate: (qps['nxdomain DO=1']?.qps ?? 0) / ecdsa.perSecond,
     nxdomainFractionPerCpuSecond: (qps['nxdomain DO=1']?.perServerCpuSecond ?? 0) / ecdsa.perCpuSecond,

@@ -12,6 +12,7 @@ import type { NameChange } from '../zone-store/types.js';
 
 export const DEMO_ZONE = '_device.example.net.';
 export const DEMO_DEVICE = 'sensor1._device.example.net.';
+export const DEMO_WILDCARD_EXAMPLE = 'cam42.site7._device.example.net.';
 
 function digest(alg: 'sha256' | 'sha512', seed: string): Buffer {
   return createHash(alg).update(`idzone demo ${seed}`).digest();
@@ -43,6 +44,8 @@ export function demoChanges(): NameChange[] {
     ]),
     put('_mqtt-client.sensor1._device.example.net.', [{ type: RrType.TLSA, rdatas: [tlsa(3, 1, 1, 'sensor1 mqtt client')] }]),
     put('gw1.site7._device.example.net.', [{ type: RrType.TLSA, rdatas: [tlsa(3, 1, 1, 'gw1.site7 spki')] }]),
-    put('*._device.example.net.', [{ type: RrType.TLSA, rdatas: [tlsa(2, 0, 1, 'fleet ca')] }]),
+    // DANE-TA for every device of site 7 (any name below site7 chains to the site CA). Not at the
+    // apex: there a wildcard would answer every random device name, hiding NXDOMAIN.
+    put('*.site7._device.example.net.', [{ type: RrType.TLSA, rdatas: [tlsa(2, 0, 1, 'site7 ca')] }]),
   ];
 }

@@ -42,20 +42,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const metrics = createQueryMetrics(opts.registry, () => cache.stats);
   const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, metrics, log: opts.log });
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
-  const udp: UdpTransport = createUdpTransport({ host: opts.host, port: opts.port, handler, onError });
-  await udp.listen();
-  // TCP binds the port UDP actually got (port 0 in tests picks one for both).
-  const port = udp.address().port;
-  const tcpOpts: Parameters<typeof createTcpTransport>[0] = { host: opts.host, port, handler, onError };
-  if (opts.tcpIdleTimeoutMs !== undefined) tcpOpts.idleTimeoutMs = opts.tcpIdleTimeoutMs;
-  if (opts.tcpMaxConnections !== undefined) tcpOpts.maxConnections = opts.tcpMaxConnections;
-  const tcp: TcpTransport = createTcpTransport(tcpOpts);
-  try {
-    await tcp.listen();
-  } catch (err) {
-    await udp.close();
-    throw err;
-  }
+  const { udp, tcp, port } = await listenBoth(opts, handler, onError);
   return {
     handler,
     cache,
@@ -65,6 +52,33 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       await Promise.all([udp.close(), tcp.close()]);
     },
   };
+}
+
+/** Attempts at finding a port free for both UDP and TCP when the configured port is 0. */
+const PORT_ZERO_ATTEMPTS = 8;
+
+/**
+ * UDP and TCP on one address. With port 0 the kernel picks UDP's port and TCP must then get the
+ * same number, which another socket may hold: retry with a fresh UDP port a few times.
+ */
+async function listenBoth(opts: DnsServiceOptions, handler: QueryHandler, onError: (err: unknown, where: string) => void): Promise<{ udp: UdpTransport; tcp: TcpTransport; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const udp = createUdpTransport({ host: opts.host, port: opts.port, handler, onError });
+    await udp.listen();
+    const port = udp.address().port;
+    const tcpOpts: Parameters<typeof createTcpTransport>[0] = { host: opts.host, port, handler, onError };
+    if (opts.tcpIdleTimeoutMs !== undefined) tcpOpts.idleTimeoutMs = opts.tcpIdleTimeoutMs;
+    if (opts.tcpMaxConnections !== undefined) tcpOpts.maxConnections = opts.tcpMaxConnections;
+    const tcp = createTcpTransport(tcpOpts);
+    try {
+      await tcp.listen();
+      return { udp, tcp, port };
+    } catch (err) {
+      await udp.close();
+      const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (opts.port !== 0 || !inUse || attempt >= PORT_ZERO_ATTEMPTS) throw err;
+    }
+  }
 }
 
 function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, e: StoreEvent): void {

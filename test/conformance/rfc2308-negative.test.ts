@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { DEMO_NAMES, RC, T, useServer, ZONE } from '../helpers/conformance-fixture.js';
 import { kdigJson } from '../helpers/dns-tools.js';
 import { ask, randomLabel, readName, recordsOf, type RawMessage } from '../helpers/raw-dns.js';
+import { fetchDnskeys, verifyResponse } from '../helpers/verify-response.js';
 
 const NEGATIVE_TTL = 60;
 const SOA_TTL = 3600;
@@ -152,5 +153,21 @@ describe('conformance: RFC 2308 negative answers', function () {
     assert.equal(m.rcode, RC.NOERROR);
     checkNegativeSoa(m, 'DS');
     assert.equal(recordsOf(m, T.NSEC3).length, 1);
+  });
+  it('a zone whose SOA TTL (30) is below its MINIMUM (300): negative SOA, NSEC3 and their RRSIGs get 30 (RFC 9077 §3)', async () => {
+    const z2 = '_device.short-ttl.example.';
+    s.t.server.keys.createZoneKeys(s.t.store.createZone(z2, { soaTtl: 30, negativeTtl: 300 }));
+    s.t.store.applyChanges(z2, [{ op: 'put', owner: `d.${z2}`, rrsets: [{ type: T.TLSA, ttl: 60, rdatas: [Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 5)])] }] }]);
+    const keys = await fetchDnskeys(port(), z2);
+    for (const [qname, qtype] of [[`x.d.${z2}`, T.TLSA], [`d.${z2}`, T.A]] as const) {
+      const m = await ask(port(), qname, qtype);
+      const auth = m.records.filter((r) => r.section === 'authority');
+      assert.ok(auth.length >= 4);
+      for (const r of auth) assert.equal(r.ttl, 30, `${r.name} type ${r.type} TTL`);
+      assert.equal(soaMinimum(recordsOf(m, T.SOA, 'authority')[0]!.rdata), 300);
+      verifyResponse(m, keys, z2);
+    }
+    const soa = await ask(port(), z2, T.SOA);
+    assert.equal(recordsOf(soa, T.SOA, 'answer')[0]!.ttl, 30);
   });
 });

@@ -99,6 +99,17 @@ describe('conformance: RFC 6891 EDNS(0) and truncation', function () {
       assert.equal(recordsOf(m, T.TLSA).length, 1);
     });
 
+    it('unknown EDNS flag bits are not echoed (RFC 6891 §6.1.4: must be zero in responses)', async () => {
+      const q = buildQuery({ qname: 'sensor1._device.example.net', qtype: T.TLSA, edns: { do: true } });
+      const ttlAt = q.length - 11 + 5;
+      q.writeUInt32BE(q.readUInt32BE(ttlAt) | 0x0001 | 0x0100, ttlAt); // two Z bits, not CO (0x4000, RFC 9824)
+      const raw = await udpExchange(port(), q);
+      const m = readMessage(raw);
+      assert.equal(m.rcode, RC.NOERROR);
+      const opt = independentDecode(raw).additionals?.find((r) => r.type === 'OPT') as { flags?: number } | undefined;
+      assert.equal(opt?.flags, 0x8000, `OPT flags 0x${(opt?.flags ?? 0).toString(16)}: only DO may be set`);
+    });
+
     it('DO=1 is echoed and RRSIGs are added (RFC 3225 §3)', async () => {
       const m = readMessage(await udpExchange(port(), buildQuery({ qname: 'sensor1._device.example.net', qtype: T.TLSA, edns: { do: true } })));
       assert.equal(m.opt?.do, true);

@@ -17,7 +17,7 @@ export const DEMO_NAMES = [
   '_mqtt-client.sensor1._device.example.net.',
   'gw1.site7._device.example.net.',
   'site7._device.example.net.',
-  '*._device.example.net.',
+  '*._device.example.net.', // the test variant of the demo zone (server-fixture.ts)
 ] as const;
 
 export const T = {

@@ -7,6 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { KeyService } from '../../server/dnssec/key-service.js';
 import { seedDataDir, prepareDataDir } from '../../cli/data-dir-init.js';
 import { acquireWriterLock } from '../../cli/writer-lock.js';
 import { createLogger } from '../../server/log.js';
@@ -27,6 +29,21 @@ export interface TestServer {
 export interface TestServerOptions {
   /** Reuse a data directory a previous test server kept (no seeding). */
   dataDir?: string;
+  /**
+   * 'test' (default): the demo zone with its wildcard moved to the apex (`*._device.example.net`),
+   * the layout the conformance suites exercise wildcard proofs with; 'demo': exactly what
+   * `npm start` creates.
+   */
+  zone?: 'test' | 'demo';
+}
+
+/** The test variant of the demo zone: one DANE-TA wildcard at the apex instead of under site7. */
+function useApexWildcard(store: SqliteZoneStore): void {
+  const data = createHash('sha256').update('idzone demo fleet ca').digest();
+  store.applyChanges('_device.example.net.', [
+    { op: 'delete', owner: '*.site7._device.example.net.' },
+    { op: 'put', owner: '*._device.example.net.', rrsets: [{ type: 52, ttl: 60, rdatas: [Buffer.concat([Buffer.from([2, 0, 1]), data])] }] },
+  ]);
 }
 
 export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
@@ -35,7 +52,17 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
   if (opts.dataDir === undefined) prepareDataDir(dataDir);
   const lock = acquireWriterLock(dataDir, 'test');
   const store = openSqliteStore(dataDir, { create: opts.dataDir === undefined });
-  const tokenFile = opts.dataDir === undefined ? seedDataDir(dataDir, store, log).tokenFile : join(dataDir, 'admin.token');
+  let tokenFile = join(dataDir, 'admin.token');
+  if (opts.dataDir === undefined) {
+    const keys = new KeyService({ dataDir, store, log, clock: () => Math.floor(Date.now() / 1000) });
+    tokenFile = seedDataDir(dataDir, store, log).tokenFile;
+    if ((opts.zone ?? 'test') === 'test') {
+      keys.loadAll();
+      store.setSigner(keys.registry);
+      useApexWildcard(store);
+      store.setSigner(undefined);
+    }
+  }
   const cfg: ServeConfig = {
     dataDir,
     dns: { host: '127.0.0.1', port: 0 },
@@ -50,7 +77,16 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
     signatureValiditySeconds: 14 * 86400,
     ...overrides,
   };
-  const server = await startServer(cfg, store, log);
+  let server: RunningServer;
+  try {
+    server = await startServer(cfg, store, log);
+  } catch (err) {
+    // Leave nothing behind: store, lock and (for a fresh one) the directory.
+    store.close();
+    lock.release();
+    if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     dataDir,
     dnsPort: server.dns.port,

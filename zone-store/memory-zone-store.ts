@@ -6,7 +6,7 @@
  */
 import { nextSerial, compareSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions } from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -77,6 +77,16 @@ export class MemoryZoneStore implements ZoneWriter {
     const owners = [...nodes.keys()].filter((o) => (after === undefined || o > after) && nodes.get(o)!.rrsets.length > 0);
     owners.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return owners.slice(0, limit).map((o) => nodes.get(o)!);
+  }
+
+  /** One partition: every node (ENTs included) in owner order. */
+  scanNodes(zone: ZoneInfo, cursor: ScanCursor | undefined, limit: number): { nodes: StoredNode[]; next: ScanCursor | undefined } {
+    const nodes = this.data.get(zone.id)?.nodes;
+    if (nodes === undefined || limit <= 0 || (cursor !== undefined && cursor.partition > 0)) return { nodes: [], next: undefined };
+    const after = cursor?.after ?? '';
+    const owners = [...nodes.keys()].filter((o) => o > after).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit);
+    if (owners.length === 0) return { nodes: [], next: undefined };
+    return { nodes: owners.map((o) => nodes.get(o)!), next: { partition: 0, after: owners[owners.length - 1]! } };
   }
 
   readJournal(zone: ZoneInfo, serial: number): JournalEntry[] | undefined {

@@ -32,6 +32,7 @@ export class Shard {
   private readonly getStmt: Database.Statement<[number, string], NodeRow>;
   private readonly manyStmt: Database.Statement<[number, string], ListedRow>;
   private readonly listStmt: Database.Statement<[number, string, number], ListedRow>;
+  private readonly scanStmt: Database.Statement<[number, string, number], ListedRow>;
   private readonly putStmt: Database.Statement<[number, string, number, number, Buffer]>;
   private readonly descStmt: Database.Statement<[number, number, string]>;
   private readonly deleteStmt: Database.Statement<[number, string]>;
@@ -54,6 +55,9 @@ export class Shard {
       .raw();
     this.listStmt = this.db
       .prepare<[number, string, number], ListedRow>('SELECT owner, descendants, node FROM nodes WHERE zone_id = ? AND owner > ? AND has_data = 1 ORDER BY owner LIMIT ?')
+      .raw();
+    this.scanStmt = this.db
+      .prepare<[number, string, number], ListedRow>('SELECT owner, descendants, node FROM nodes WHERE zone_id = ? AND owner > ? ORDER BY owner LIMIT ?')
       .raw();
     this.putStmt = this.db.prepare('INSERT OR REPLACE INTO nodes (zone_id, owner, descendants, has_data, node) VALUES (?, ?, ?, ?, ?)');
     this.descStmt = this.db.prepare('UPDATE nodes SET descendants = ? WHERE zone_id = ? AND owner = ?');
@@ -90,6 +94,11 @@ export class Shard {
   /** Data-holding rows of a zone after `after` in owner order. */
   list(zoneId: number, after: string, limit: number): ListedRow[] {
     return this.listStmt.all(zoneId, after, limit);
+  }
+
+  /** Every row of the zone after `after` (ENTs included), in key order: one index range read. */
+  scan(zoneId: number, after: string, limit: number): ListedRow[] {
+    return this.scanStmt.all(zoneId, after, limit);
   }
 
   appliedBatch(): number {

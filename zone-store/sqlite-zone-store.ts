@@ -10,7 +10,7 @@
  */
 import { nextSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions } from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -115,6 +115,21 @@ export class SqliteZoneStore implements ZoneWriter {
     if (limit <= 0) return [];
     const lists = this.shards.map((s) => s.list(zone.id, after ?? '', limit));
     return mergeListings(lists, limit).map(([owner, descendants, blob]) => ({ owner, descendants, ...decodeNode(blob) }));
+  }
+
+  scanNodes(zone: ZoneInfo, cursor: ScanCursor | undefined, limit: number): { nodes: StoredNode[]; next: ScanCursor | undefined } {
+    this.assertOpen();
+    let at = cursor ?? { partition: 0, after: '' };
+    for (;;) {
+      const shard = this.shards[at.partition];
+      if (shard === undefined || limit <= 0) return { nodes: [], next: undefined };
+      const rows = shard.scan(zone.id, at.after, limit);
+      if (rows.length > 0) {
+        const nodes = rows.map(([owner, descendants, blob]) => ({ owner, descendants, ...decodeNode(blob) }));
+        return { nodes, next: { partition: at.partition, after: rows[rows.length - 1]![0] } };
+      }
+      at = { partition: at.partition + 1, after: '' };
+    }
   }
 
   readJournal(zone: ZoneInfo, serial: number): JournalEntry[] | undefined {

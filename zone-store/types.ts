@@ -70,6 +70,12 @@ export interface NameDelete {
 }
 export type NameChange = NamePut | NameDelete;
 
+/** Opaque position of a scanNodes walk. */
+export interface ScanCursor {
+  partition: number;
+  after: string;
+}
+
 export interface ApplyOptions {
   deferSigning?: boolean;
 }
@@ -140,6 +146,12 @@ export interface ZoneReader {
   listKeys(zone: ZoneInfo): KeyRecord[];
   /** Ordered listing of data-holding names after `after` (exclusive), for pagination and export. */
   listNames(zone: ZoneInfo, after: string | undefined, limit: number): StoredNode[];
+  /**
+   * Every stored node of the zone (empty non-terminals included) in no global order, one storage
+   * partition at a time: for background work such as re-signing, which must not pay for the
+   * cross-shard merge listNames does. Pass the returned cursor back; undefined when done.
+   */
+  scanNodes(zone: ZoneInfo, cursor: ScanCursor | undefined, limit: number): { nodes: StoredNode[]; next: ScanCursor | undefined };
   /** Journal since `serial` (exclusive), oldest first; undefined when history does not reach back. */
   readJournal(zone: ZoneInfo, serial: number): JournalEntry[] | undefined;
   /** Number of data-holding names in the zone (kept as a counter, not counted by scanning). */

@@ -4,20 +4,20 @@
  * after a ZSK change every stored signature made by a key that no longer signs is re-made. Nodes
  * written without signatures (bulk imports that defer signing) are signed here too.
  *
- * A pass walks a zone's names in pages (store.listNames), checks each node's signatures, re-signs
- * the nodes that need it and stores them without a serial bump (signatures are not zone content
- * for transfers: secondaries sign themselves). Each page is read, signed and written in one
- * synchronous step, so no API write can interleave with it and be overwritten; between pages the
- * event loop runs, so queries never wait for more than one page of signing.
- *
- * Bound: empty non-terminals are not listed by listNames, so their NSEC3 signatures are not
- * refreshed here; when one is stale the query path signs it on demand through the signature cache.
+ * A pass walks every stored node of a zone, empty non-terminals included, shard by shard
+ * (store.scanNodes: no cross-shard merge), checks each node's signatures, re-signs the nodes that
+ * need it and stores them without a serial bump (signatures are not zone content for transfers:
+ * secondaries sign themselves). Each page is read, signed and written in one synchronous step, so
+ * no API write can interleave with it and be overwritten. Between pages the pass sleeps long
+ * enough to stay within its duty cycle (default a quarter of one core), so a pass over a million
+ * names at start-up or after a ZSK change never starves the queries (measured: an unthrottled
+ * pass cut positive DO=1 answers to a few thousand per second while it ran).
  */
 import { compareSerial } from '../../core/rrset.js';
 import { rrsigWindow } from '../../signer/rrsig.js';
 import { isDueForRefresh } from '../../signer/validity.js';
 import type { ZoneSigner } from '../../signer/zone-signer.js';
-import type { StoredNode, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
+import type { ScanCursor, StoredNode, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
 import type { LogFn } from '../log.js';
 
 export interface ResignerOptions {
@@ -31,11 +31,14 @@ export interface ResignerOptions {
   intervalSeconds?: number;
   /** Called with the number of signatures each re-signed page made (metrics). */
   onSigned?: (count: number) => void;
+  /** Largest share of one core a background pass may use (0 < d ≤ 1). */
+  dutyCycle?: number;
 }
 
 interface Pass {
   zone: string;
-  after: string | undefined;
+  cursor: ScanCursor | undefined;
+  done: boolean;
   scanned: number;
   resigned: number;
   started: number;
@@ -108,7 +111,14 @@ export class Resigner {
   /** One full pass over a zone, yielding to the event loop between pages. */
   async runPass(zoneName: string): Promise<PassReport | undefined> {
     const pass = this.newPass(zoneName);
-    while (this.step(pass)) await new Promise<void>((r) => setImmediate(r));
+    const duty = Math.min(1, Math.max(0.01, this.opts.dutyCycle ?? 0.25));
+    for (;;) {
+      const started = performance.now();
+      if (!this.step(pass) || this.stopped) break;
+      const busy = performance.now() - started;
+      const pause = (busy * (1 - duty)) / duty;
+      await new Promise<void>((r) => (pause >= 1 ? setTimeout(r, pause) : setImmediate(r)));
+    }
     return this.finish(pass);
   }
 
@@ -120,7 +130,7 @@ export class Resigner {
   }
 
   private newPass(zone: string): Pass {
-    return { zone, after: undefined, scanned: 0, resigned: 0, started: Date.now(), aborted: false };
+    return { zone, cursor: undefined, done: false, scanned: 0, resigned: 0, started: Date.now(), aborted: false };
   }
 
   /** Checks and re-signs one page; false when the pass is over (done or aborted). */
@@ -131,12 +141,13 @@ export class Resigner {
       p.aborted = true;
       return false;
     }
-    const page = this.opts.store.listNames(zone, p.after, this.opts.pageSize ?? 200);
-    if (page.length === 0) return false;
-    p.after = page[page.length - 1]!.owner;
-    p.scanned += page.length;
-    p.resigned += this.resignPage(zone, signer, page);
-    return true;
+    if (p.done) return false;
+    const { nodes, next } = this.opts.store.scanNodes(zone, p.cursor, this.opts.pageSize ?? 200);
+    p.cursor = next;
+    p.done = next === undefined;
+    p.scanned += nodes.length;
+    p.resigned += this.resignPage(zone, signer, nodes);
+    return !p.done;
   }
 
   private finish(p: Pass): PassReport | undefined {
@@ -163,7 +174,8 @@ export class Resigner {
 /** True when any stored signature is missing, made by a key that no longer signs, or due. */
 export function needsResign(node: StoredNode, zskTags: ReadonlySet<number>, now: number): boolean {
   for (const r of node.rrsets) if (!sigsFresh(r.sigs, zskTags, now)) return true;
-  return node.rrsets.length > 0 && !sigsFresh(node.nsec3Sigs, zskTags, now);
+  // Every existing name, an empty non-terminal too, has its own signed NSEC3.
+  return (node.rrsets.length > 0 || node.descendants > 0) && !sigsFresh(node.nsec3Sigs, zskTags, now);
 }
 
 function sigsFresh(sigs: readonly Buffer[], zskTags: ReadonlySet<number>, now: number): boolean {

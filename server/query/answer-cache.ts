@@ -5,6 +5,11 @@
  * keeps insertion order; a hit re-inserts). Invalidation follows the store's change events:
  * 'name' answers drop when their own name changes, 'zone' answers (denials, wildcards, apex) drop
  * on any change in their zone, and key changes drop the whole zone.
+ *
+ * Admission: an answer is stored the second time its key is asked for within a window of recent
+ * misses (a "doorkeeper", as in TinyLFU). Random-name floods and one-off positive queries — most of
+ * a million-device zone — then never churn the cache or pay for inserting; hot names get in on
+ * their second query.
  */
 import type { CacheScope } from './answer-plan.js';
 
@@ -33,9 +38,17 @@ export class AnswerCache {
   private readonly zoneGen = new Map<string, number>();
   private readonly keyGen = new Map<string, number>();
   private used = 0;
+  /** Keys missed recently; cleared when full (bounded memory, approximate recency). */
+  private recentMisses = new Set<string>();
+  private readonly doorkeeperSize: number;
   readonly stats: AnswerCacheStats = { hits: 0, misses: 0, evictions: 0, entries: 0, bytes: 0 };
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    doorkeeperSize = 65536,
+  ) {
+    this.doorkeeperSize = doorkeeperSize;
+  }
 
   static key(qname: string, qtype: number, dnssecOk: boolean, edns: boolean): string {
     return `${qname}|${qtype}|${dnssecOk ? 1 : 0}${edns ? 1 : 0}`;
@@ -55,14 +68,24 @@ export class AnswerCache {
     return e.bytes;
   }
 
-  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer): void {
-    if (scope === 'none' || this.maxBytes <= 0) return;
+  /**
+   * Offers an answer. `bytes` is kept as given (no copy): the caller must not modify it later.
+   * Returns whether it was stored.
+   */
+  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer): boolean {
+    if (scope === 'none' || this.maxBytes <= 0) return false;
+    if (!this.recentMisses.has(key)) {
+      if (this.recentMisses.size >= this.doorkeeperSize) this.recentMisses = new Set();
+      this.recentMisses.add(key);
+      return false;
+    }
+    this.recentMisses.delete(key);
     const size = bytes.length + key.length + ENTRY_OVERHEAD;
-    if (size > this.maxBytes / 4) return;
+    if (size > this.maxBytes / 4) return false;
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(old);
     const gen = scope === 'zone' ? this.gen(this.zoneGen, zone) : this.gen(this.keyGen, zone);
-    const e: Entry = { key, qname, zone, scope, gen, bytes: Buffer.from(bytes) };
+    const e: Entry = { key, qname, zone, scope, gen, bytes };
     this.entries.set(key, e);
     let keys = this.byName.get(qname);
     if (keys === undefined) this.byName.set(qname, (keys = new Set()));
@@ -70,6 +93,7 @@ export class AnswerCache {
     this.used += size;
     while (this.used > this.maxBytes) this.evictOldest();
     this.syncStats();
+    return true;
   }
 
   /** A committed change in `zone` touching `names`. */
@@ -94,7 +118,7 @@ export class AnswerCache {
 
   private isCurrent(e: Entry): boolean {
     const table = e.scope === 'zone' ? this.zoneGen : this.keyGen;
-    return this.gen(table, e.zone) === e.gen && this.gen(this.keyGen, e.zone) >= 0;
+    return this.gen(table, e.zone) === e.gen;
   }
 
   private gen(table: Map<string, number>, zone: string): number {

@@ -69,7 +69,7 @@ export const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.met
 export const clock = (): number => Math.floor(Date.now() / 1000);
 
 export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log: LogFn): Promise<RunningServer> {
-  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
   const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache, signerOptions: signerOptionsOf(cfg) });
   keys.loadAll();
   const sigCounts: SignatureCounts = { write: 0, resign: 0 };

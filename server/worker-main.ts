@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const store = openSqliteStore(cfg.dataDir, { readonly: true });
   const registry = new Registry();
   serveMetricsToPrimary(registry);
-  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock });
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 });
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg) });
   const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });

@@ -27,6 +27,13 @@ export interface SignatureCacheOptions {
   clock: () => number;
   /** Entries with less than this fraction of validity left are misses (default 0.25). */
   refreshFraction?: number;
+  /**
+   * Store a signature only when its key missed before within a window of this many recent
+   * misses (a doorkeeper). Query-time NSEC3 covers of random names are almost never asked twice;
+   * without admission a flood of them would fill the cache and evict the signatures that are
+   * reused on every query (closest-encloser matches, wildcard covers, SOA, DNSKEY). 0 = off.
+   */
+  admissionWindow?: number;
 }
 
 export interface SignatureCacheStats {
@@ -52,6 +59,8 @@ export class SignatureCache {
   readonly #clock: () => number;
   readonly #refreshFraction: number;
   readonly #map = new Map<string, Entry>();
+  readonly #admissionWindow: number;
+  #recentMisses = new Set<string>();
   #bytes = 0;
   #hits = 0;
   #misses = 0;
@@ -61,6 +70,7 @@ export class SignatureCache {
     this.#maxBytes = Math.max(0, Math.floor(opts.maxBytes));
     this.#clock = opts.clock;
     this.#refreshFraction = opts.refreshFraction ?? DEFAULT_VALIDITY.refreshFraction;
+    this.#admissionWindow = Math.max(0, Math.floor(opts.admissionWindow ?? 0));
   }
 
   /** Returns the cached RRSIG for `keyBytes` if still fresh, else calls `sign` and caches its result. */
@@ -78,8 +88,17 @@ export class SignatureCache {
     }
     this.#misses++;
     const value = sign();
-    this.#store(key, value);
+    if (this.#admit(key, hit !== undefined)) this.#store(key, value);
     return value;
+  }
+
+  /** True when the signature for `key` should be stored (always without an admission window). */
+  #admit(key: string, wasCached: boolean): boolean {
+    if (this.#admissionWindow === 0 || wasCached) return true;
+    if (this.#recentMisses.delete(key)) return true;
+    if (this.#recentMisses.size >= this.#admissionWindow) this.#recentMisses = new Set();
+    this.#recentMisses.add(key);
+    return false;
   }
 
   clear(): void {

@@ -69,3 +69,27 @@ describe('signer/signature-cache', () => {
     assert.deepEqual([big.stats.entries, big.stats.bytes], [0, 0]);
   });
 });
+
+describe('signer/signature-cache admission window', () => {
+  it('stores a signature only on its second miss, so one-off covers never evict reused ones', async () => {
+    const { SignatureCache } = await import('../../../signer/signature-cache.js');
+    const { signRrset } = await import('../../../signer/rrsig.js');
+    const { generateKeyPair, dnskeyRdata, createSigningKey } = await import('../../../signer/keys.js');
+    const kp = generateKeyPair(13);
+    const key = createSigningKey(kp.privateKey, dnskeyRdata(256, 13, kp.publicKey));
+    const now = 1_800_000_000;
+    const cache = new SignatureCache({ maxBytes: 1 << 20, clock: () => now, admissionWindow: 100 });
+    let signed = 0;
+    const sign = (): Buffer => {
+      signed++;
+      return signRrset({ owner: 'a.example.', type: 52, ttl: 60, rdatas: [Buffer.from([3, 1, 1, 0])] }, key, { inception: now - 3600, expiration: now + 86400 * 14 }, 'example.');
+    };
+    const k = Buffer.from('key-a');
+    cache.getOrSign(k, sign);
+    assert.equal(cache.stats.entries, 0, 'first miss: not stored');
+    cache.getOrSign(k, sign);
+    assert.equal(cache.stats.entries, 1, 'second miss: stored');
+    cache.getOrSign(k, sign);
+    assert.equal(signed, 2, 'third ask is a hit');
+  });
+});

@@ -86,8 +86,14 @@ interface WriteRate {
   latencyMs: ReturnType<typeof percentiles>;
 }
 
-/** `count` writes spread over `clients` concurrent loops, each write awaited before its loop's next. */
-async function writeRate(api: ApiClient, op: 'PUT' | 'DELETE', zone: string, count: number, clients: number, seconds: number, prefix: string): Promise<WriteRate> {
+/**
+ * Writes to the names `<prefix><i>` for each i in `indices`, spread over `clients` concurrent loops
+ * (each write awaited before its loop's next), stopping early after `seconds`. Returns the rate and
+ * the indices that succeeded (a DELETE phase then deletes exactly the names its PUT phase made).
+ */
+async function writeRate(api: ApiClient, op: 'PUT' | 'DELETE', zone: string, indices: readonly number[], clients: number, seconds: number, prefix: string): Promise<{ rate: WriteRate; succeeded: number[] }> {
+  const count = indices.length;
+  const succeeded: number[] = [];
   const statuses: Record<string, number> = {};
   const latencies: number[] = [];
   let next = 0;
@@ -97,20 +103,22 @@ async function writeRate(api: ApiClient, op: 'PUT' | 'DELETE', zone: string, cou
   const deadline = t0 + seconds * 1000;
   const loop = async (): Promise<void> => {
     while (next < count && performance.now() < deadline) {
-      const i = next++;
+      const i = indices[next++]!;
       const path = `/api/v1/zones/${encodeURIComponent(zone)}/names/${prefix}${i}`;
       const body = op === 'PUT' ? { ttl: 60, tlsa: [{ usage: 3, selector: 1, matchingType: 1, data: tlsaDigest(i, prefix) }] } : undefined;
       const s = performance.now();
       const r = await api.send(op, path, body).catch((e: unknown) => ({ status: 0, body: String(e) }));
       latencies.push(performance.now() - s);
       statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-      if (r.status >= 200 && r.status < 300) done++;
-      else failed++;
+      if (r.status >= 200 && r.status < 300) {
+        done++;
+        succeeded.push(i);
+      } else failed++;
     }
   };
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsed = (performance.now() - t0) / 1000;
-  return { op, clients, done, failed, statuses, seconds: elapsed, perSecond: done / elapsed, latencyMs: percentiles(latencies) };
+  return { rate: { op, clients, done, failed, statuses, seconds: elapsed, perSecond: done / elapsed, latencyMs: percentiles(latencies) }, succeeded };
 }
 
 interface ImportRate {
@@ -198,17 +206,18 @@ async function measureWorkers(dataDir: string, token: string, workers: number, o
     const zoneCreate = { status: created.status, ms: created.endedAt - t0 };
     if (created.status !== 201) throw new Error(`POST /api/v1/zones: ${created.status} ${created.body.slice(0, 500)}`);
     const writes: WriteRate[] = [];
-    const phase = async (op: 'PUT' | 'DELETE', count: number, clients: number, prefix: string): Promise<void> => {
-      progress(`workers=${workers}: ${op} x ${count}, ${clients} client(s)`);
+    const phase = async (op: 'PUT' | 'DELETE', indices: readonly number[], clients: number, prefix: string): Promise<number[]> => {
+      progress(`workers=${workers}: ${op} x ${indices.length}, ${clients} client(s)`);
       // One socket for the sequential phases: a fresh client so its agent holds exactly one.
       const c = clients === 1 ? new ApiClient(run.baseUrl, token, 1) : api;
-      writes.push(await writeRate(c, op, zone, count, clients, o.phaseSeconds, prefix));
+      const { rate, succeeded } = await writeRate(c, op, zone, indices, clients, o.phaseSeconds, prefix);
+      writes.push(rate);
       if (c !== api) c.close();
+      return succeeded;
     };
-    await phase('PUT', o.puts, 1, 'seq');
-    await phase('DELETE', o.puts, 1, 'seq');
-    await phase('PUT', o.concurrentPuts, CONCURRENCY, 'conc');
-    await phase('DELETE', o.concurrentPuts, CONCURRENCY, 'conc');
+    const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+    await phase('DELETE', await phase('PUT', range(o.puts), 1, 'seq'), 1, 'seq');
+    await phase('DELETE', await phase('PUT', range(o.concurrentPuts), CONCURRENCY, 'conc'), CONCURRENCY, 'conc');
     progress(`workers=${workers}: read-after-write x ${o.raw}`);
     const readAfterWrite = await measureReadAfterWrite(api, run.dnsPort, zone, o.raw);
     const imports: ImportRate[] = [];

@@ -81,10 +81,25 @@ export function schemaVersion(db: Database.Database): number {
   return typeof v === 'number' ? v : Number(v ?? 0);
 }
 
+/** Meta statements prepared once per connection: getMeta runs on every write (batch numbers). */
+const metaStatements = new WeakMap<Database.Database, { get: Database.Statement; set: Database.Statement }>();
+
+function metaStatementsOf(db: Database.Database): { get: Database.Statement; set: Database.Statement } {
+  let s = metaStatements.get(db);
+  if (s === undefined) {
+    s = {
+      get: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      set: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    };
+    metaStatements.set(db, s);
+  }
+  return s;
+}
+
 export function getMeta(db: Database.Database, key: string): unknown {
-  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key);
+  return metaStatementsOf(db).get.get(key);
 }
 
 export function setMeta(db: Database.Database, key: string, value: number | string): void {
-  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  metaStatementsOf(db).set.run(key, value);
 }

@@ -69,8 +69,24 @@ const RRSIG_TTL = 4;
 const RRSIG_EXPIRATION = 8;
 const RRSIG_KEYTAG = 16;
 
+/** Entries of the per-zone proof memo; cleared when full. */
+const MEMO_LIMIT = 4096;
+/** A memoised signature is used for at most this long, far inside its validity. */
+const MEMO_SECONDS = 3600;
+
+interface Memo {
+  value: SignedRrset;
+  until: number;
+}
+
 class LoadedZoneSigning implements ZoneSigning {
   private readonly zskTags: Set<number>;
+  /**
+   * Signed records every denial repeats — the closest encloser's match, the wildcard cover at
+   * it, the SOA RRSIG per serial — kept by name so a query does not rebuild their wire form and
+   * hash a cache key for each. Random next-closer covers never enter (they are one-offs).
+   */
+  private memo = new Map<string, Memo>();
   private readonly nsec3Ttl: number;
   private readonly apexTtl: number;
 
@@ -87,6 +103,11 @@ class LoadedZoneSigning implements ZoneSigning {
 
   rrsetSigs(owner: string, type: number, ttl: number, rdatas: Buffer[], stored: Buffer[]): Buffer[] {
     if (this.storedUsable(stored, ttl)) return stored;
+    if (type === RrType.SOA && owner === this.zone.name && rdatas.length === 1) {
+      // One SOA per serial: memoised by its RDATA bytes (serial included).
+      const key = `soa|${ttl}|${rdatas[0]!.toString('latin1')}`;
+      return this.remember(key, () => ({ owner, type, ttl, rdatas, sigs: this.signer.signRrsetNow(owner, type, ttl, rdatas) })).sigs;
+    }
     return this.signer.signRrsetNow(owner, type, ttl, rdatas);
   }
 
@@ -105,11 +126,25 @@ class LoadedZoneSigning implements ZoneSigning {
   }
 
   nsec3Match(name: string, types: number[], stored: Buffer[]): SignedRrset {
-    return this.signed(nsec3Match(this.zone.name, name, types), stored);
+    if (this.storedUsable(stored, this.nsec3Ttl)) return this.signed(nsec3Match(this.zone.name, name, types), stored);
+    return this.remember(`m|${name}|${types.join(',')}`, () => this.signed(nsec3Match(this.zone.name, name, types), []));
   }
 
   nsec3Cover(name: string): SignedRrset {
+    // Wildcard covers (`*.<encloser>`) recur on every denial below their encloser; next-closer
+    // covers of random names do not, and go straight to the signer.
+    if (name.startsWith('*.')) return this.remember(`c|${name}`, () => this.signed(nsec3Cover(this.zone.name, name), []));
     return this.signed(nsec3Cover(this.zone.name, name), []);
+  }
+
+  private remember(key: string, make: () => SignedRrset): SignedRrset {
+    const now = this.clock();
+    const hit = this.memo.get(key);
+    if (hit !== undefined && hit.until > now) return hit.value;
+    const value = make();
+    if (this.memo.size >= MEMO_LIMIT) this.memo = new Map();
+    this.memo.set(key, { value, until: now + MEMO_SECONDS });
+    return value;
   }
 
   nsec3Compact(name: string, types: number[] | undefined): SignedRrset {

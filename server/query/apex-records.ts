@@ -7,7 +7,19 @@ import { nameToWire } from '../../core/names.js';
 import { RrType } from '../../core/rr-types.js';
 import type { ZoneInfo } from '../../zone-store/types.js';
 
+/** Last SOA RDATA built per zone: every negative answer carries it, and it changes only with the serial. */
+const soaMemo = new Map<string, { serial: number; settings: ZoneInfo['settings']; rdata: Buffer }>();
+
 export function encodeSoaRdata(zone: ZoneInfo): Buffer {
+  const m = soaMemo.get(zone.name);
+  if (m !== undefined && m.serial === zone.serial && m.settings === zone.settings) return m.rdata;
+  const rdata = buildSoaRdata(zone);
+  if (soaMemo.size > 10_000) soaMemo.clear();
+  soaMemo.set(zone.name, { serial: zone.serial, settings: zone.settings, rdata });
+  return rdata;
+}
+
+function buildSoaRdata(zone: ZoneInfo): Buffer {
   const s = zone.settings;
   const tail = Buffer.alloc(20);
   tail.writeUInt32BE(zone.serial >>> 0, 0);

@@ -121,6 +121,14 @@ const ZONE_OPTIONS: Record<string, OptionSpec> = {
   ns: { type: 'string', help: 'create: comma-separated apex NS names (default ns1.<parent>)' },
 };
 
+const ZONE_SUMMARIES: Record<string, string> = {
+  create: 'Creates a zone, signed with fresh keys (KSK + ZSK, ECDSA P-256 unless told otherwise), and prints the DS records for the parent. Creates the data directory if needed.',
+  list: 'Lists zones with their serial, number of names, signing and denial mode.',
+  delete: 'Deletes a zone with all its names, keys and journal.',
+  ds: 'Prints the DS records (SHA-256) of the zone\'s active KSKs, for the parent zone.',
+  resign: 'Re-makes every stored signature that is missing (bulk imports store names unsigned), due for refresh, or made by a key that no longer signs. The server does this in the background; this is the offline equivalent.',
+};
+
 async function runZone(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || !['create', 'list', 'delete', 'ds', 'resign'].includes(sub)) {
@@ -128,7 +136,7 @@ async function runZone(argv: string[]): Promise<number> {
     return sub === '--help' ? 0 : 2;
   }
   const { values, positionals } = parseCommandArgs(rest, ZONE_OPTIONS);
-  if (values['help'] === true) return help(`idzone zone ${sub} [--data-dir DIR] ${sub === 'list' ? '' : 'NAME'}`, 'Manage zones.', ZONE_OPTIONS);
+  if (values['help'] === true) return help(`idzone zone ${sub} [--data-dir DIR] ${sub === 'list' ? '' : 'NAME'}`, ZONE_SUMMARIES[sub] ?? 'Manage zones.', ZONE_OPTIONS);
   const dataDir = String(values['data-dir']);
   if (sub === 'list') {
     const store = openForRead(dataDir);

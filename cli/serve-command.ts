@@ -12,7 +12,7 @@ import { startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
 import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE } from './demo-zone.js';
-import { acquireWriterLock } from './writer-lock.js';
+import { acquireWriterLock, isAlive } from './writer-lock.js';
 import { join } from 'node:path';
 import { readFileSync, unlinkSync } from 'node:fs';
 
@@ -172,15 +172,6 @@ function isServerInfo(v: unknown): v is ServerInfo {
   const o = v as Partial<ServerInfo> | null;
   const hp = (a: unknown): boolean => typeof a === 'object' && a !== null && typeof (a as { host?: unknown }).host === 'string' && Number.isInteger((a as { port?: unknown }).port);
   return typeof o === 'object' && o !== null && Number.isInteger(o.pid) && hp(o.dns) && hp(o.api);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A host:port to connect to: a wildcard listen address is reached on loopback. */

@@ -52,7 +52,8 @@ function readHolder(path: string): { pid: number; purpose: string } | undefined 
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True when a process with this pid exists (EPERM: it exists but is not ours). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SignatureCache } from '../../signer/signature-cache.js';
+import { registerTotalCounter } from '../total-counter.js';
 import type { NodeSigner } from '../../zone-store/types.js';
 
 export interface SignatureCounts {
@@ -14,19 +15,6 @@ export interface SignatureCounts {
 }
 
 export function registerDnssecMetrics(registry: Registry, cache: SignatureCache, counts: SignatureCounts): void {
-  const fromCounter = (name: string, help: string, read: () => number): void => {
-    let last = 0;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const now = read();
-        if (now > last) this.inc(now - last);
-        last = now;
-      },
-    });
-  };
   let last = { write: 0, resign: 0, query: 0 };
   new Counter({
     name: 'idzone_dnssec_signatures_total',
@@ -39,9 +27,9 @@ export function registerDnssecMetrics(registry: Registry, cache: SignatureCache,
       last = now;
     },
   });
-  fromCounter('idzone_signature_cache_hits_total', 'Signatures served from the signature cache', () => cache.stats.hits);
-  fromCounter('idzone_signature_cache_misses_total', 'Signature cache misses (each one signed)', () => cache.stats.misses);
-  fromCounter('idzone_signature_cache_evictions_total', 'Signatures evicted to stay within the cache byte budget', () => cache.stats.evictions);
+  registerTotalCounter(registry, 'idzone_signature_cache_hits_total', 'Signatures served from the signature cache', () => cache.stats.hits);
+  registerTotalCounter(registry, 'idzone_signature_cache_misses_total', 'Signature cache misses (each one signed)', () => cache.stats.misses);
+  registerTotalCounter(registry, 'idzone_signature_cache_evictions_total', 'Signatures evicted to stay within the cache byte budget', () => cache.stats.evictions);
   new Gauge({
     name: 'idzone_signature_cache_bytes',
     help: 'Bytes held by the signature cache',

@@ -6,6 +6,7 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { Rcode, RrType, typeToString } from '../../core/rr-types.js';
 import type { AnswerCacheStats } from './answer-cache.js';
+import { registerTotalCounter } from '../total-counter.js';
 
 const QTYPE_LABELS: ReadonlySet<number> = new Set([
   RrType.TLSA, RrType.SSHFP, RrType.SOA, RrType.NS, RrType.DNSKEY, RrType.NSEC3PARAM, RrType.CDS, RrType.CDNSKEY,
@@ -28,19 +29,7 @@ export function createQueryMetrics(registry: Registry, cacheStats: () => AnswerC
     buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05],
     registers: [registry],
   });
-  const cacheCounter = (name: string, help: string, pick: (s: AnswerCacheStats) => number): void => {
-    let last = 0;
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        const now = pick(cacheStats());
-        if (now > last) this.inc(now - last);
-        last = now;
-      },
-    });
-  };
+  const cacheCounter = (name: string, help: string, pick: (s: AnswerCacheStats) => number): void => registerTotalCounter(registry, name, help, () => pick(cacheStats()));
   cacheCounter('idzone_answer_cache_hits_total', 'Answers served from the answer cache', (s) => s.hits);
   cacheCounter('idzone_answer_cache_misses_total', 'Queries the answer cache could not serve', (s) => s.misses);
   cacheCounter('idzone_answer_cache_evictions_total', 'Answers evicted from the answer cache to stay within its byte budget', (s) => s.evictions);

@@ -1,8 +1,8 @@
 /**
- * Asynchronous wrappers around the Debian DNS tools (kdig, dig, delv) for conformance tests that
- * run the server in the test's own process. server-fixture.ts's runTool uses execFileSync, which
- * blocks this process's event loop, so an in-process server (workers: 1) never answers it; these
- * spawn the tool and let the event loop run while it waits. Each call has a deadline.
+ * Asynchronous wrappers around the Debian DNS tools (kdig, dig, delv) for tests that run the
+ * server in the test's own process: a synchronous child (execFileSync) would block the event loop
+ * the in-process server answers on. These spawn the tool and let the loop run while it waits.
+ * Each call has a deadline. server-fixture.ts re-exports them as runTool, writeTrustAnchor, delv.
  */
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';

@@ -3,10 +3,9 @@
  * like `npm start` (signed demo zone + admin token), DNS and API on 127.0.0.1 with ports the
  * kernel picks. Everything is torn down (listeners, store, lock, files) by `stop()`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { KeyService } from '../../server/dnssec/key-service.js';
 import { seedDataDir, prepareDataDir } from '../../cli/data-dir-init.js';
@@ -104,38 +103,8 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
 }
 
 /**
- * Runs a Debian DNS tool without blocking this process's event loop (the server under test runs
- * in it: a synchronous child would starve it). A missing tool fails loudly (npm test's pretest
- * installs them). Non-zero exits (delv and kdig on negative answers) still resolve with the output.
+ * The Debian DNS tools (kdig, delv) against a test server, run asynchronously: the server under
+ * test shares this process's event loop, so a synchronous child would starve it. A missing tool
+ * fails loudly (npm test's pretest installs them). Implemented once, in dns-tools.ts.
  */
-export function runTool(tool: string, args: string[], timeoutMs = 10_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(tool, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => {
-      if (err !== null && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-        reject(new Error(`${tool} is not installed: run "npm test" as root (its pretest installs it) or apt-get install the package`));
-        return;
-      }
-      resolve(`${stdout}${stderr}`);
-    });
-  });
-}
-
-/** The zone's KSKs (flags 257) as a delv trust-anchors file. */
-export async function writeTrustAnchor(t: TestServer, zone: string, file: string): Promise<string> {
-  const out = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), zone, 'DNSKEY', '+short']);
-  const anchors = out
-    .split('\n')
-    .filter((l) => l.startsWith('257 '))
-    .map((l) => {
-      const [flags, proto, alg, ...key] = l.trim().split(/\s+/);
-      return `  "${zone}" static-key ${flags} ${proto} ${alg} "${key.join('')}";`;
-    });
-  if (anchors.length === 0) throw new Error(`no KSK in the DNSKEY answer for ${zone}: ${out}`);
-  writeFileSync(file, `trust-anchors {\n${anchors.join('\n')}\n};\n`);
-  return file;
-}
-
-/** delv against the test server with the given trust anchors. */
-export function delv(t: TestServer, zone: string, anchorFile: string, qname: string, qtype: string): Promise<string> {
-  return runTool('delv', ['@127.0.0.1', '-p', String(t.dnsPort), '-a', anchorFile, `+root=${zone}`, qname, qtype]);
-}
+export { runToolAsync as runTool, writeTrustAnchorAsync as writeTrustAnchor, delvAsync as delv } from './dns-tools.js';

@@ -210,7 +210,8 @@ function printDs(dataDir: string, name: string): number {
     const zone = store.getZone(name);
     if (zone === undefined) throw new UsageError([`no zone ${name}`]);
     if (!zone.settings.signed) throw new UsageError([`zone ${name} is not signed`]);
-    const keys = new KeyService({ dataDir, store: store as unknown as ConstructorParameters<typeof KeyService>[0]['store'], log: createLogger('warn'), clock: () => Math.floor(Date.now() / 1000) });
+    // Read-only handle: describing keys reads the catalog and never writes.
+    const keys = new KeyService({ dataDir, store, log: createLogger('warn'), clock: () => Math.floor(Date.now() / 1000) });
     for (const ds of keys.dsRecords(zone)) process.stdout.write(`${ds}\n`);
     return 0;
   } finally {

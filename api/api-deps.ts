@@ -28,6 +28,8 @@ export interface ZoneKeyService {
   /** Called right after store.createZone; makes and stores the zone's keys. */
   createZoneKeys(zone: ZoneInfo): void;
   describeKeys(zone: ZoneInfo): ZoneKeyDescription[];
+  /** Called after store.deleteZone: removes the zone's private key files. */
+  deleteZoneKeys?(zone: string): void;
 }
 
 /** A key named by a rollover step; only its tag is shown (the records carry private-file paths). */

@@ -63,6 +63,8 @@ async function deleteZone(ctx: RouteContext): Promise<Reply> {
   const zone = ctx.zone!;
   const stop = ctx.metrics.writeDuration.startTimer({ op: 'zone_delete' });
   if (!ctx.deps.store.deleteZone(zone.name)) return { kind: 'problem', problem: makeProblem(ApiErrorCode.NOT_FOUND, `no zone ${zone.name}`) };
+  // Private keys of a deleted zone have no further use; leaving them on disk only adds risk.
+  ctx.deps.keys?.deleteZoneKeys?.(zone.name);
   await awaitPropagation(ctx.deps, zone.name, zone.serial);
   stop();
   return { kind: 'empty', status: 204 };

@@ -152,6 +152,7 @@ async function runZone(argv: string[]): Promise<number> {
   if (sub === 'resign') return withWriter(dataDir, `idzone zone resign ${name}`, (store) => resignZone(dataDir, store, name));
   if (sub === 'delete') return withWriter(dataDir, `idzone zone delete ${name}`, (store) => {
     if (!store.deleteZone(name)) throw new UsageError([`no zone ${name}`]);
+    new KeyService({ dataDir, store, log: createLogger('warn'), clock: () => Math.floor(Date.now() / 1000) }).deleteZoneKeys(name);
     process.stdout.write(`deleted ${name}\n`);
   });
   const algorithm = String(values['algorithm']);

@@ -5,7 +5,9 @@
  * describes keys for the API and the CLI (DNSKEY and DS text; never the private half).
  */
 import { DnssecAlgorithm, dsPresentation, dnskeyRdata, type SigningAlgorithm } from '../../signer/keys.js';
-import { generateZoneKeys, type KeyLayout } from '../../signer/key-files.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateZoneKeys, zoneDirName, type KeyLayout } from '../../signer/key-files.js';
 import type { SignatureCache } from '../../signer/signature-cache.js';
 import { SignerRegistry, type ZoneSignerOptions } from '../../signer/zone-signer.js';
 import type { KeyRecord, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
@@ -67,6 +69,12 @@ export class KeyService {
 
   forget(zone: string): void {
     this.registry.delete(zone);
+  }
+
+  /** Removes a deleted zone's private key files (and forgets its signer). */
+  deleteZoneKeys(zone: string): void {
+    this.registry.delete(zone);
+    rmSync(join(this.opts.dataDir, 'keys', zoneDirName(zone)), { recursive: true, force: true });
   }
 
   describeKeys(zone: ZoneInfo): KeyDescription[] {

@@ -20,8 +20,9 @@ import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
 import { createEncodeBuffers, encodeError, encodePlan, patchCached, type EncodeBuffers } from './encode-plan.js';
 import { lookupName } from './lookup.js';
+import { SliceScheduler } from './slice-scheduler.js';
 import type { QueryMetrics } from './query-metrics.js';
-import { isUnavailable, type DnssecProvider } from './zone-signing.js';
+import { isUnavailable, type DnssecProvider, type ZoneSigning } from './zone-signing.js';
 
 export interface PipelineDeps {
   reader: ZoneReader;
@@ -29,10 +30,13 @@ export interface PipelineDeps {
   cache: AnswerCache;
   metrics: QueryMetrics;
   log: LogFn;
+  /** Where deferred (question-dependent signing) work runs; one per process by default. */
+  scheduler?: SliceScheduler;
 }
 
 export function createQueryHandler(deps: PipelineDeps): QueryHandler {
   const buffers: EncodeBuffers = createEncodeBuffers();
+  const scheduler = deps.scheduler ?? new SliceScheduler();
   return (msg: Buffer, ctx: QueryContext) => {
     const started = process.hrtime.bigint();
     const decoded = decodeQuery(msg);
@@ -46,46 +50,74 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
       return out;
     }
     const q = decoded.query;
-    let response: Buffer;
-    let rcode: number;
-    try {
-      [response, rcode] = answer(deps, buffers, q, ctx);
-    } catch (err) {
-      deps.log('error', 'query failed with an internal error', { qname: q.qname, qtype: q.qtype, err: (err as Error).stack ?? String(err) });
-      response = encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: 'internal error' });
-      rcode = Rcode.SERVFAIL;
-    }
-    deps.metrics.observe(ctx.transport, q.qtype, rcode, elapsed(started));
-    return response;
+    const done = (r: Answered): Buffer => {
+      deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
+      return r.bytes;
+    };
+    const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx));
+    if (!('deferred' in result)) return done(result);
+    // Question-dependent signing runs in bounded slices (slice-scheduler.ts).
+    return new Promise<Buffer | null>((resolve) => {
+      const queued = scheduler.enqueue(() => resolve(done(guarded(deps, buffers, q, result.deferred))));
+      if (!queued) {
+        deps.metrics.dropped(ctx.transport, 'signing-queue-full');
+        resolve(null);
+      }
+    });
   };
 }
 
-function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext): [Buffer, number] {
+interface Answered {
+  bytes: Buffer;
+  rcode: number;
+}
+
+/** An answer now, or the work that makes it, to run later. */
+type AnswerStep = Answered | { deferred: () => Answered };
+
+/** Faults become SERVFAIL with an EDE, a log line, and the server keeps serving. */
+function guarded<T extends AnswerStep>(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, f: () => T): T | Answered {
+  try {
+    return f();
+  } catch (err) {
+    deps.log('error', 'query failed with an internal error', { qname: q.qname, qtype: q.qtype, err: (err as Error).stack ?? String(err) });
+    return { bytes: encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: 'internal error' }), rcode: Rcode.SERVFAIL };
+  }
+}
+
+function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext): AnswerStep {
   const policy = checkPolicy(q);
-  if (policy !== undefined) return [encodeError(buffers, q, policy.rcode, policy.ede), policy.rcode];
+  if (policy !== undefined) return { bytes: encodeError(buffers, q, policy.rcode, policy.ede), rcode: policy.rcode };
   const dnssecOk = q.edns?.do === true;
   const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
   const cached = deps.cache.get(key);
   if (cached !== undefined) {
     const out = patchCached(buffers, cached, q, ctx.transport);
-    return [out, out[3]! & 0x0f];
+    return { bytes: out, rcode: out[3]! & 0x0f };
   }
   const zone = deps.reader.findZone(q.qname);
-  if (zone === undefined) return [encodeError(buffers, q, Rcode.REFUSED, { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this name' }), Rcode.REFUSED];
-  let signing;
+  if (zone === undefined) return { bytes: encodeError(buffers, q, Rcode.REFUSED, { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this name' }), rcode: Rcode.REFUSED };
+  let signing: ZoneSigning | undefined;
   if (zone.settings.signed) {
     const s = deps.dnssec.forZone(zone);
     if (!isUnavailable(s)) signing = s;
     // Never unsigned data to a DO=1 client of a signed zone (the provider logs the cause once
     // per retry period); DO=0 clients get the unsigned data, which they would not validate.
-    else if (dnssecOk) return [encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }), Rcode.SERVFAIL];
+    else if (dnssecOk) return { bytes: encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }), rcode: Rcode.SERVFAIL };
   }
   const outcome = lookupName(deps.reader, zone, q.qname);
-  const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
-  plan.zone = zone.name;
-  const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
-  if (full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full);
-  return [bytes, plan.rcode];
+  const respond = (cache: boolean): Answered => {
+    const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
+    plan.zone = zone.name;
+    const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
+    if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full);
+    return { bytes, rcode: plan.rcode };
+  };
+  // A denial or wildcard proof for a UDP DO=1 client needs a fresh signature over a record made
+  // from the question: defer it. Its answer is not cached, because a write may land between this
+  // lookup and the deferred run, after the cache was invalidated.
+  if (ctx.transport === 'udp' && dnssecOk && signing !== undefined && outcome.kind !== 'exact') return { deferred: () => respond(false) };
+  return respond(true);
 }
 
 function checkPolicy(q: ParsedQuery): { rcode: number; ede?: { code: number; text: string } } | undefined {

@@ -16,7 +16,7 @@
  * is sent (RFC 7766 §6.2.4).
  */
 import type { Socket } from 'node:net';
-import type { QueryContext, QueryHandler, TcpStats, TransportErrorHandler, TransportKind } from './types.js';
+import { isDeferred, type HandlerResult, type QueryContext, type QueryHandler, type TcpStats, type TransportErrorHandler, type TransportKind } from './types.js';
 
 /** What a connection needs from its server. */
 export interface StreamHost {
@@ -168,14 +168,32 @@ export class StreamConnection {
       remotePort: this.remotePort,
       idleTimeoutMs: this.timerMs,
     };
-    let out: Buffer | readonly Buffer[] | null;
+    let result: HandlerResult;
     try {
-      out = this.host.handler(msg, ctx);
+      result = this.host.handler(msg, ctx);
     } catch (err) {
       stats.handlerErrors++;
       this.host.onError(err, `${this.host.transport} handler`);
       return 0;
     }
+    if (isDeferred(result)) {
+      // Answers may leave out of order on a stream (RFC 7766 §7); the client matches them by ID.
+      result.then(
+        (b) => {
+          if (b === null) stats.dropped++;
+          else if (!this.done && !this.socket.destroyed && b.length > 0 && b.length <= MAX_FRAME) {
+            stats.responses++;
+            this.write([b]);
+          }
+        },
+        (err: unknown) => {
+          stats.handlerErrors++;
+          this.host.onError(err, `${this.host.transport} handler`);
+        },
+      );
+      return 0;
+    }
+    const out = result;
     if (out === null) {
       stats.dropped++;
       return 0;

@@ -19,13 +19,20 @@ export interface QueryContext {
 }
 
 /**
- * Answers one message, synchronously. Returns one response, several (a stream answer spread over
- * messages, as AXFR needs; UDP sends each as its own datagram), or null to send nothing.
- * The message buffer is not reused by the transport, but the handler must not modify it.
- * Returned buffers may be queued on the socket: they must not be reused afterwards
- * (ResponseWriter.finish() returns a fresh copy for that reason).
+ * Answers one message. Returns one response, several (a stream answer spread over messages, as
+ * AXFR needs; UDP sends each as its own datagram), null to send nothing, or a promise of a response
+ * when the answer is deferred (the pipeline defers question-dependent signing so that answers
+ * needing none are not kept waiting behind it). The message buffer is not reused by the transport,
+ * but the handler must not modify it. Returned buffers may be queued on the socket: they must not
+ * be reused afterwards (ResponseWriter.finish() returns a fresh copy for that reason).
  */
-export type QueryHandler = (msg: Buffer, ctx: QueryContext) => Buffer | readonly Buffer[] | null;
+export type QueryHandler = (msg: Buffer, ctx: QueryContext) => HandlerResult;
+
+export type HandlerResult = Buffer | readonly Buffer[] | null | Promise<Buffer | null>;
+
+export function isDeferred(r: HandlerResult): r is Promise<Buffer | null> {
+  return r !== null && !Buffer.isBuffer(r) && typeof (r as Promise<Buffer | null>).then === 'function';
+}
 
 /** Receives faults that are logged and counted, never thrown: handler exceptions, socket errors. */
 export type TransportErrorHandler = (err: unknown, where: string) => void;

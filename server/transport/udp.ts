@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { ListenAddress, QueryContext, QueryHandler, TransportErrorHandler, UdpStats } from './types.js';
+import { isDeferred, type HandlerResult, type ListenAddress, type QueryContext, type QueryHandler, type TransportErrorHandler, type UdpStats } from './types.js';
 
 export interface UdpTransportOptions {
   host: string;
@@ -41,14 +41,31 @@ export function createUdpTransport(opts: UdpTransportOptions): UdpTransport {
   socket.on('message', (msg, rinfo) => {
     counters.messages++;
     const ctx: QueryContext = { transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port };
-    let out: Buffer | readonly Buffer[] | null;
+    let result: HandlerResult;
     try {
-      out = opts.handler(msg, ctx);
+      result = opts.handler(msg, ctx);
     } catch (err) {
       counters.handlerErrors++;
       onError(err, 'udp handler');
       return;
     }
+    if (isDeferred(result)) {
+      result.then(
+        (b) => {
+          if (b === null) counters.dropped++;
+          else {
+            counters.responses++;
+            socket.send(b, rinfo.port, rinfo.address, onSent);
+          }
+        },
+        (err: unknown) => {
+          counters.handlerErrors++;
+          onError(err, 'udp handler');
+        },
+      );
+      return;
+    }
+    const out = result;
     if (out === null) {
       counters.dropped++;
       return;

@@ -8,11 +8,9 @@
 import { RrType, Rcode } from '../../core/rr-types.js';
 import type { StoredNode, ZoneInfo } from '../../zone-store/types.js';
 import { apexManagedTypes, encodeSoaRdata, negativeTtl, nsRdatas } from './apex-records.js';
-import type { AnswerPlan, PlanRecord } from './answer-plan.js';
-import { emptyPlan } from './answer-plan.js';
+import { emptyPlan, type AnswerPlan, type PlanRecord } from './answer-plan.js';
 import type { LookupOutcome } from './lookup.js';
-import type { SignedRrset, ZoneSigning } from './zone-signing.js';
-import { nodeTypes } from './zone-signing.js';
+import { nodeTypes, type SignedRrset, type ZoneSigning } from './zone-signing.js';
 
 export interface PlanInput {
   zone: ZoneInfo;
@@ -36,7 +34,7 @@ interface RrsetLike {
 export function buildPlan(planInput: PlanInput, outcome: LookupOutcome): AnswerPlan {
   // Below, `input.signing` is set only when DNSSEC records go in the answer; apex key RRsets
   // come from `planInput.signing` whatever DO says.
-  const input: PlanInput & { apexSigning: ZoneSigning | undefined } = {
+  const input: SplitInput = {
     ...planInput,
     signing: planInput.dnssecOk ? planInput.signing : undefined,
     apexSigning: planInput.signing,

@@ -9,6 +9,8 @@
  *           never unsigned data
  *   lookup  → plan (lookup.ts, build-plan.ts)
  *   encode  one place (encode-plan.ts); TC=1 when a UDP answer does not fit
+ *   defer   a UDP DO=1 answer whose proof needs a fresh signature (denial, wildcard) is planned
+ *           and encoded later, in bounded slices (slice-scheduler.ts); a full queue drops it
  * Exceptions are faults: SERVFAIL, a log line and a counter, and the server keeps serving.
  */
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';

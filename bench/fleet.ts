@@ -14,6 +14,7 @@
  *                            [--settle-max 600]
  */
 import { parseArgs } from 'node:util';
+import { FLEET_OPTIONS, fleetOptions, type FleetOptions } from './fleet-options.js';
 import { join } from 'node:path';
 import { mkdirSync, statSync, readdirSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
@@ -24,42 +25,26 @@ import { processTreeRss, waitForIdle, type IdleWait } from './server-process.js'
 const TARGET_FIRST_ANSWER_MS = 1000;
 const TARGET_RSS_KB = 150 * 1024;
 
-interface Options {
-  devices: number;
-  out: string;
-  workDir: string;
-  seconds: number;
+interface Options extends FleetOptions {
   workers: number[];
   restarts: number;
   reuse: boolean;
-  settleMax: number;
 }
 
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
-      devices: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/out' },
-      'work-dir': { type: 'string' },
-      seconds: { type: 'string', default: '10' },
+      ...FLEET_OPTIONS,
       workers: { type: 'string', default: '1,2' },
       restarts: { type: 'string', default: '3' },
       reuse: { type: 'boolean', default: false },
-      'settle-max': { type: 'string', default: '600' },
     },
   });
-  const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
-  const seconds = Number(values.seconds);
   const restarts = Number(values.restarts);
   const workers = values.workers.split(',').map(Number);
-  if (!Number.isInteger(devices) || devices < 1 || devices > 50_000_000) throw new Error('--devices: 1 … 50,000,000');
-  if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
   if (!Number.isInteger(restarts) || restarts < 1 || restarts > 20) throw new Error('--restarts: 1 … 20');
   if (workers.some((w) => !Number.isInteger(w) || w < 1 || w > 16)) throw new Error('--workers: comma-separated 1 … 16');
-  const settleMax = Number(values['settle-max']);
-  if (!(settleMax >= 0 && settleMax <= 3600)) throw new Error('--settle-max: 0 … 3600 seconds');
-  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, workers, restarts, reuse: values.reuse, settleMax };
+  return { ...fleetOptions(values), workers, restarts, reuse: values.reuse };
 }
 
 interface WorkerRun {

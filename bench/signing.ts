@@ -12,6 +12,7 @@
  *                              [--seconds 10] [--sign-seconds 3] [--no-resign] [--settle-max 600]
  */
 import { parseArgs } from 'node:util';
+import { FLEET_OPTIONS, fleetOptions, type FleetOptions } from './fleet-options.js';
 import { join } from 'node:path';
 import { benchEnvironment, fmt, formatTable, progress, writeJsonReport } from './bench-report.js';
 import { FLEET_ZONE, prepareFleet } from './fleet-data.js';
@@ -23,38 +24,22 @@ import { waitForIdle, type IdleWait } from './server-process.js';
 const TARGET_NX_FRACTION = 0.8;
 const TARGET_STORED_QPS = 60_000;
 
-interface Options {
-  devices: number;
-  out: string;
-  workDir: string;
-  seconds: number;
+interface Options extends FleetOptions {
   signSeconds: number;
   resign: boolean;
-  settleMax: number;
 }
 
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
-      devices: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/out' },
-      'work-dir': { type: 'string' },
-      seconds: { type: 'string', default: '10' },
+      ...FLEET_OPTIONS,
       'sign-seconds': { type: 'string', default: '3' },
       'no-resign': { type: 'boolean', default: false },
-      'settle-max': { type: 'string', default: '600' },
     },
   });
-  const devices = Number(values.devices ?? (values.quick ? 50_000 : 1_000_000));
-  const seconds = Number(values.seconds);
   const signSeconds = Number(values['sign-seconds']);
-  if (!Number.isInteger(devices) || devices < 1 || devices > 50_000_000) throw new Error('--devices: 1 … 50,000,000');
-  if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds: 1 … 120');
   if (!(signSeconds > 0 && signSeconds <= 60)) throw new Error('--sign-seconds: 1 … 60');
-  const settleMax = Number(values['settle-max']);
-  if (!(settleMax >= 0 && settleMax <= 3600)) throw new Error('--settle-max: 0 … 3600 seconds');
-  return { devices, out: values.out, workDir: values['work-dir'] ?? join(values.out, 'work'), seconds, signSeconds, resign: !values['no-resign'], settleMax };
+  return { ...fleetOptions(values), signSeconds, resign: !values['no-resign'] };
 }
 
 async function measureServer(dataDir: string, devices: number, o: Options): Promise<{ qps: Record<string, MeasuredDnsperf>; settle: IdleWait; firstAnswerMs: number }> {

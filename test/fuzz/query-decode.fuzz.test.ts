@@ -14,18 +14,9 @@ import { buildErrorResponse } from '../../server/wire/error-response.js';
 import { ResponseWriter, Section } from '../../server/wire/response-writer.js';
 import { buildQuery, optRecord } from '../unit/wire/query-builder.js';
 import { nameToWire } from '../../core/names.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
-/** mulberry32: small, fast, good enough to spread inputs; the seed makes every run identical. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const SEED = 0x1d20e;
 const rand = prng(SEED);

@@ -10,16 +10,9 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 import { startTestServer, type TestServer } from '../helpers/server-fixture.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 0x100000000;
-  };
-}
+const prng = seededRandom;
 
 const BASES = [
   dnsPacket.encode({ type: 'query', id: 1, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'TLSA', name: 'sensor1._device.example.net' }] }),

@@ -8,7 +8,7 @@
  */
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import { createLogger, isLogLevel } from '../server/log.js';
-import { startServer, type ServeConfig } from '../server/main.js';
+import { defaultSigningThreads, startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
 import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE } from './demo-zone.js';
@@ -32,6 +32,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   workers: { type: 'string', env: 'IDZONE_WORKERS', default: '1', help: 'DNS worker processes' },
   'cache-mb': { type: 'string', env: 'IDZONE_CACHE_MB', default: '8', help: 'answer cache size per DNS process, MiB' },
   'signature-cache-mb': { type: 'string', env: 'IDZONE_SIGNATURE_CACHE_MB', default: '8', help: 'signature cache size per process, MiB' },
+  'signing-threads': { type: 'string', env: 'IDZONE_SIGNING_THREADS', default: 'auto', help: 'threads per DNS process that sign denial proofs ("auto": 1 when the machine has more than one core, 0: sign on the answering thread)' },
   'metrics-access': { type: 'string', env: 'IDZONE_METRICS_ACCESS', default: 'open', help: '"open" or "token": whether /metrics needs a bearer token' },
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
   'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },
@@ -57,6 +58,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   const workers = attempt(() => parsePositiveInt(values['workers'], '--workers', 1, 64));
   const cacheMb = attempt(() => parsePositiveInt(values['cache-mb'], '--cache-mb', 0, 65536));
   const sigMb = attempt(() => parsePositiveInt(values['signature-cache-mb'], '--signature-cache-mb', 0, 65536));
+  const signingThreads = attempt(() => (String(values['signing-threads']) === 'auto' ? defaultSigningThreads() : parsePositiveInt(values['signing-threads'], '--signing-threads', 0, 64)));
   const zskDays = attempt(() => parsePositiveInt(values['zsk-lifetime-days'], '--zsk-lifetime-days', 0, 3650));
   const validityDays = attempt(() => parsePositiveInt(values['signature-validity-days'], '--signature-validity-days', 1, 366));
   const logLevel = String(values['log-level']);
@@ -68,7 +70,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   };
   const metricsAccess = access('metrics-access');
   const healthAccess = access('health-access');
-  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || zskDays === undefined || validityDays === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
+  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
   return {
     dataDir: String(values['data-dir']),
     dns,
@@ -76,6 +78,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     workers,
     answerCacheBytes: cacheMb * 1024 * 1024,
     signatureCacheBytes: sigMb * 1024 * 1024,
+    signingThreads,
     logLevel,
     metricsAccess,
     healthAccess,

@@ -157,6 +157,8 @@ export function isWildcardName(name: string): boolean {
 
 /** Uncompressed canonical wire form (RFC 4034 §6.2). */
 export function nameToWire(name: string): Buffer {
+  const fast = plainNameToWire(name);
+  if (fast !== undefined) return fast;
   const labels = parseLabels(name);
   let len = 1;
   for (const l of labels) len += l.length + 1;
@@ -168,6 +170,34 @@ export function nameToWire(name: string): Buffer {
     o += l.length;
   }
   buf[o] = 0;
+  return buf;
+}
+
+/**
+ * nameToWire for the common case: an absolute name of printable ASCII without escapes, where every
+ * character is one octet. Undefined for anything else (root, escapes, bad lengths), which the
+ * general parser handles and reports.
+ */
+function plainNameToWire(name: string): Buffer | undefined {
+  const n = name.length;
+  if (n < 2 || n > 254 || name.charCodeAt(n - 1) !== 0x2e) return undefined;
+  const buf = Buffer.allocUnsafe(n + 1);
+  let lengthAt = 0;
+  let o = 1;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x2e) {
+      const len = o - lengthAt - 1;
+      if (len === 0 || len > 63) return undefined;
+      buf[lengthAt] = len;
+      lengthAt = o++;
+    } else if (c <= 0x20 || c >= 0x7f || c === 0x5c) {
+      return undefined;
+    } else {
+      buf[o++] = c;
+    }
+  }
+  buf[lengthAt] = 0;
   return buf;
 }
 

@@ -9,6 +9,7 @@ import type { StoreEvent, ZoneReader } from '../zone-store/types.js';
 import type { LogFn } from './log.js';
 import { AnswerCache } from './query/answer-cache.js';
 import { createQueryHandler } from './query/pipeline.js';
+import { ProbeCache } from './query/probe-cache.js';
 import { createQueryMetrics } from './query/query-metrics.js';
 import type { DnssecProvider } from './query/zone-signing.js';
 import { createTcpTransport, type TcpTransport } from './transport/tcp.js';
@@ -40,14 +41,15 @@ export interface DnsService {
 export async function startDnsService(opts: DnsServiceOptions): Promise<DnsService> {
   const cache = new AnswerCache(opts.cacheBytes);
   const metrics = createQueryMetrics(opts.registry, () => cache.stats);
-  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, metrics, log: opts.log });
+  const probes = new ProbeCache();
+  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log });
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
   const { udp, tcp, port } = await listenBoth(opts, handler, onError);
   return {
     handler,
     cache,
     address: () => ({ host: opts.host, port }),
-    applyEvent: (e) => applyEvent(opts, cache, e),
+    applyEvent: (e) => applyEvent(opts, cache, probes, e),
     close: async () => {
       await Promise.all([udp.close(), tcp.close()]);
     },
@@ -81,21 +83,24 @@ async function listenBoth(opts: DnsServiceOptions, handler: QueryHandler, onErro
   }
 }
 
-function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, e: StoreEvent): void {
+function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, probes: ProbeCache, e: StoreEvent): void {
   // Zones that existed before the event too: a deleted zone's signing state must go as well.
   const before = e.kind === 'zones' ? opts.reader.listZones().map((z) => z.name) : [];
   if (opts.refreshOnEvents) opts.reader.refresh();
   switch (e.kind) {
     case 'change':
     case 'resigned':
+      probes.onZoneEvent(e.zone);
       cache.onChange(e.zone, e.names);
       return;
     case 'keys':
       opts.dnssec.invalidate(e.zone);
+      probes.onZoneEvent(e.zone);
       cache.onZoneReset(e.zone);
       return;
     case 'zones':
       for (const name of new Set([...before, ...opts.reader.listZones().map((z) => z.name)])) opts.dnssec.invalidate(name);
+      probes.clear();
       cache.clear();
       return;
   }

@@ -12,12 +12,14 @@
  * primary's /metrics (cluster-metrics.ts).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ClusterRegistry } from './cluster-metrics.js';
 import { createApiConfig } from '../api/api-config.js';
 import { createApiServer } from '../api/api-server.js';
 import { SignatureCache } from '../signer/signature-cache.js';
+import { SigningPool } from '../signer/signing-pool.js';
 import type { SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
 import { countingSigner, registerDnssecMetrics, type SignatureCounts } from './dnssec/dnssec-metrics.js';
 import { KeyService } from './dnssec/key-service.js';
@@ -40,6 +42,8 @@ export interface ServeConfig {
   workers: number;
   answerCacheBytes: number;
   signatureCacheBytes: number;
+  /** Signing threads per DNS process for denial proofs (0: sign on the answering thread). */
+  signingThreads?: number;
   logLevel: LogLevel;
   metricsAccess: 'open' | 'token';
   healthAccess: 'open' | 'token';
@@ -47,6 +51,18 @@ export interface ServeConfig {
   zskLifetimeSeconds: number;
   /** RRSIG validity (expiration − inception, before jitter). */
   signatureValiditySeconds: number;
+}
+
+/** One signing thread when there is a core to spare for it (see signer/signing-pool.ts). */
+export function defaultSigningThreads(): number {
+  return availableParallelism() > 1 ? 1 : 0;
+}
+
+/** The signing pool of one DNS process, or undefined when configured with no threads. */
+export function createSigningPool(cfg: Pick<ServeConfig, 'signingThreads'>, log: LogFn): SigningPool | undefined {
+  const threads = cfg.signingThreads ?? defaultSigningThreads();
+  if (threads <= 0) return undefined;
+  return new SigningPool({ threads, onError: (message) => log('error', message) });
 }
 
 /** Signer options every signing process of a server uses. */
@@ -101,13 +117,17 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
     registerDnssecMetrics(registry, sigCache, sigCounts);
-    const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg) });
+    const pool = createSigningPool(cfg, log);
+    const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
     const service: DnsService = await startDnsService({
       reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,
     });
     store.onEvent((e) => service.applyEvent(e));
     dns = service.address();
-    stopDns = () => service.close();
+    stopDns = async () => {
+      await service.close();
+      await pool?.close();
+    };
     propagate = () => Promise.resolve();
   } else {
     const fanout = new EventFanout(log);

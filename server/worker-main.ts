@@ -13,7 +13,7 @@ import { SigningProvider } from './dnssec/signing-provider.js';
 import { startDnsService } from './dns-service.js';
 import { isEventMessage, type AckMessage } from './event-fanout.js';
 import { createLogger } from './log.js';
-import { clock, signerOptionsOf, type ServeConfig } from './main.js';
+import { clock, createSigningPool, signerOptionsOf, type ServeConfig } from './main.js';
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env['IDZONE_WORKER_CONFIG'] ?? '{}') as ServeConfig;
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   serveMetricsToPrimary(registry);
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 });
-  const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg) });
+  const pool = createSigningPool(cfg, log);
+  const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
   const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });
   process.on('message', (m: unknown) => {
     if (!isEventMessage(m)) return;

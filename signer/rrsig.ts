@@ -34,8 +34,8 @@ export interface RrsigFields {
 }
 
 /** The RRSIG RDATA up to (not including) the signature field. */
-export function rrsigPrefix(f: RrsigFields): Buffer {
-  const signer = canonicalOwnerWire(f.signerName);
+export function rrsigPrefix(f: RrsigFields, signerWire?: Buffer): Buffer {
+  const signer = signerWire ?? canonicalOwnerWire(f.signerName);
   const out = Buffer.allocUnsafe(18 + signer.length);
   out.writeUInt16BE(f.typeCovered, 0);
   out[2] = f.algorithm;
@@ -59,17 +59,25 @@ export function signRrset(rrset: RrsetToSign, key: SigningKey, window: Signature
  * its key and for signing). `rrsetWire` must be canonicalRrsetWire(owner, type, ttl, rdatas).
  */
 export function signCanonicalRrset(rrset: Omit<RrsetToSign, 'rdatas'>, rrsetWire: Buffer, key: SigningKey, window: SignatureWindow, signerName: string): Buffer {
-  const prefix = rrsigPrefix({
+  const prefix = rrsigPrefixFor(rrset, key, window, signerName);
+  return Buffer.concat([prefix, signBytes(key.algorithm, key.privateKey, signingInput(prefix, rrsetWire))]);
+}
+
+/** The RRSIG RDATA before the signature, for an RRset signed with `key` over `window`. */
+export function rrsigPrefixFor(rrset: Omit<RrsetToSign, 'rdatas'>, key: SigningKey, window: SignatureWindow, signerName: string, signerWire?: Buffer): Buffer {
+  return rrsigPrefix(
+    {
     typeCovered: rrset.type,
     algorithm: key.algorithm,
     labels: rrsigLabelCount(rrset.owner),
     originalTtl: rrset.ttl,
     expiration: window.expiration,
     inception: window.inception,
-    keyTag: key.keyTag,
-    signerName,
-  });
-  return Buffer.concat([prefix, signBytes(key.algorithm, key.privateKey, signingInput(prefix, rrsetWire))]);
+      keyTag: key.keyTag,
+      signerName,
+    },
+    signerWire,
+  );
 }
 
 /** Raw DNSSEC signature over `data` for algorithm 13 or 15. */

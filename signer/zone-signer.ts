@@ -11,11 +11,12 @@
 import type { RrsetData } from '../core/rrset.js';
 import type { NodeSigner, ZoneInfo } from '../zone-store/types.js';
 import { RrType } from '../core/rr-types.js';
-import { canonicalOwnerWire, canonicalRrsetWire } from './canonical.js';
+import { canonicalOwnerWire, canonicalRrsetWire, signingInput } from './canonical.js';
 import { SignerError, SignerErrorCode } from './errors.js';
 import type { SigningKey } from './keys.js';
 import { APEX_NSEC3_TYPES, nsec3Match, nsec3Ttl, type Nsec3Record } from './nsec3.js';
-import { signCanonicalRrset } from './rrsig.js';
+import { rrsigPrefixFor, signCanonicalRrset } from './rrsig.js';
+import type { SigningPool } from './signing-pool.js';
 import { signatureCacheKey, type SignatureCache } from './signature-cache.js';
 import { resolveValidityConfig, signatureWindow, type ValidityConfig } from './validity.js';
 
@@ -104,6 +105,24 @@ export class ZoneSigner implements NodeSigner {
   /** Query-time signing of any RRset of this zone (NSEC3 covers, compact denial), one per ZSK. */
   signRrsetNow(owner: string, type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
     return this.#signWith(this.keys.zsks, owner, type, ttl, rdatas, this.#clock(), true);
+  }
+
+  /**
+   * Like signRrsetNow, with the raw signatures made on a signing pool's threads (signing-pool.ts);
+   * undefined when the pool cannot take the work (the caller signs with signRrsetNow). Not cached:
+   * used for records made from one question, which are not asked for again.
+   */
+  signRrsetOnPool(pool: SigningPool, owner: string, type: number, ttl: number, rdatas: readonly Buffer[]): Promise<Buffer[]> | undefined {
+    const wire = canonicalRrsetWire(owner, type, ttl, rdatas);
+    const window = signatureWindow(this.#clock(), owner, this.#validity);
+    const out: Promise<Buffer>[] = [];
+    for (const key of this.keys.zsks) {
+      const prefix = rrsigPrefixFor({ owner, type, ttl }, key, window, this.apex, this.#apexWire);
+      const sig = pool.sign(key.algorithm, key.privateKey, signingInput(prefix, wire));
+      if (sig === undefined) return undefined;
+      out.push(sig.then((raw) => Buffer.concat([prefix, raw])));
+    }
+    return Promise.all(out);
   }
 
   #signWith(keys: readonly SigningKey[], owner: string, type: number, ttl: number, rdatas: readonly Buffer[], now: number, useCache: boolean): Buffer[] {

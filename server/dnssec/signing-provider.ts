@@ -13,6 +13,7 @@ import { compareSerial } from '../../core/rrset.js';
 import { RrType } from '../../core/rr-types.js';
 import { nsec3CompactNxname, nsec3Cover, nsec3Match, nsec3Rdata, nsec3Hash, hashIncrement, nsec3OwnerName, nsec3Ttl } from '../../signer/nsec3.js';
 import type { SignatureCache } from '../../signer/signature-cache.js';
+import type { SigningPool } from '../../signer/signing-pool.js';
 import type { ZoneSigner, ZoneSignerOptions } from '../../signer/zone-signer.js';
 import type { ZoneInfo, ZoneReader } from '../../zone-store/types.js';
 import type { LogFn } from '../log.js';
@@ -28,6 +29,8 @@ export interface SigningProviderOptions {
   signerOptions?: Omit<ZoneSignerOptions, 'cache' | 'clock'>;
   /** How long a failed key load is remembered before the files are read again. */
   retrySeconds?: number;
+  /** Threads for the signature each denial needs (signing-pool.ts); without one, signing is inline. */
+  pool?: SigningPool | undefined;
 }
 
 type Slot = { kind: 'ready'; signing: ZoneSigning } | { kind: 'failed'; reason: SigningUnavailable; at: number };
@@ -58,7 +61,7 @@ export class SigningProvider implements DnssecProvider {
       this.slots.set(zone.name, { kind: 'failed', reason, at: this.opts.clock() });
       return reason;
     }
-    const signing = new LoadedZoneSigning(zone, ring.signer, ring.apex, this.opts.clock);
+    const signing = new LoadedZoneSigning(zone, ring.signer, ring.apex, this.opts.clock, this.opts.pool);
     this.slots.set(zone.name, { kind: 'ready', signing });
     return signing;
   }
@@ -71,8 +74,16 @@ const RRSIG_KEYTAG = 16;
 
 /** Entries of the per-zone proof memo; cleared when full. */
 const MEMO_LIMIT = 4096;
+/** Prepared denial signatures waiting for their answer (normally taken within milliseconds). */
+const PREPARED_LIMIT = 16384;
 /** A memoised signature is used for at most this long, far inside its validity. */
 const MEMO_SECONDS = 3600;
+
+/** A denial record whose signatures were made on the signing pool. */
+interface Prepared {
+  rec: { owner: string; rdata: Buffer };
+  sigs: Buffer[];
+}
 
 interface Memo {
   value: SignedRrset;
@@ -89,12 +100,20 @@ class LoadedZoneSigning implements ZoneSigning {
   private memo = new Map<string, Memo>();
   private readonly nsec3Ttl: number;
   private readonly apexTtl: number;
+  /**
+   * Signatures made on the pool for one question's denial record, keyed by `c|<next closer>` or
+   * `x|<qname>`, taken (once) by the plan built when they are ready; and the ones in flight, so
+   * concurrent identical questions share one signing.
+   */
+  private prepared = new Map<string, Prepared>();
+  private readonly preparing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly zone: ZoneInfo,
     private readonly signer: ZoneSigner,
     private readonly apexKeys: ApexKeyRrsets,
     private readonly clock: () => number,
+    private readonly pool?: SigningPool,
   ) {
     this.zskTags = new Set(signer.keys.zsks.map((k) => k.keyTag));
     this.nsec3Ttl = nsec3Ttl(zone.settings);
@@ -132,9 +151,42 @@ class LoadedZoneSigning implements ZoneSigning {
 
   nsec3Cover(name: string): SignedRrset {
     // Wildcard covers (`*.<encloser>`) recur on every denial below their encloser; next-closer
-    // covers of random names do not, and go straight to the signer.
+    // covers of random names do not, and go straight to the signer (or were prepared on the pool).
     if (name.startsWith('*.')) return this.remember(`c|${name}`, () => this.signed(nsec3Cover(this.zone.name, name), []));
-    return this.signed(nsec3Cover(this.zone.name, name), []);
+    return this.preparedOr(`c|${name}`, () => nsec3Cover(this.zone.name, name));
+  }
+
+  prepareDenial(qname: string, nextCloser: string, kind: 'nxdomain' | 'wildcard'): Promise<void> | undefined {
+    const pool = this.pool;
+    if (pool === undefined || !pool.available) return undefined;
+    const compact = this.zone.settings.denial === 'compact';
+    // Compact wildcard answers sign the expansion itself; those stay inline.
+    if (compact && kind === 'wildcard') return undefined;
+    const key = compact ? `x|${qname}` : `c|${nextCloser}`;
+    if (this.prepared.has(key)) return Promise.resolve();
+    const inFlight = this.preparing.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const rec = compact ? nsec3CompactNxname(this.zone.name, qname) : nsec3Cover(this.zone.name, nextCloser);
+    const sigs = this.signer.signRrsetOnPool(pool, rec.owner, RrType.NSEC3, this.nsec3Ttl, [rec.rdata]);
+    if (sigs === undefined) return undefined;
+    const done = sigs.then(
+      (s) => {
+        if (this.prepared.size >= PREPARED_LIMIT) this.prepared = new Map();
+        this.prepared.set(key, { rec, sigs: s });
+      },
+      () => undefined,
+    );
+    const tracked = done.finally(() => this.preparing.delete(key));
+    this.preparing.set(key, tracked);
+    return tracked;
+  }
+
+  /** The record prepared for `key` with its signatures (taken: each serves one answer), else `make()` signed now. */
+  private preparedOr(key: string, make: () => { owner: string; rdata: Buffer }): SignedRrset {
+    const ready = this.prepared.get(key);
+    if (ready === undefined) return this.signed(make(), []);
+    this.prepared.delete(key);
+    return this.signed(ready.rec, ready.sigs);
   }
 
   private remember(key: string, make: () => SignedRrset): SignedRrset {
@@ -148,7 +200,7 @@ class LoadedZoneSigning implements ZoneSigning {
   }
 
   nsec3Compact(name: string, types: number[] | undefined): SignedRrset {
-    if (types === undefined) return this.signed(nsec3CompactNxname(this.zone.name, name), []);
+    if (types === undefined) return this.preparedOr(`x|${name}`, () => nsec3CompactNxname(this.zone.name, name));
     // RFC 9824 §3.2: NODATA at an existing (or wildcard-covered) name shows its real types.
     const h = nsec3Hash(name);
     const bitmap = types.length > 0 ? [...types, RrType.RRSIG] : [];

@@ -7,6 +7,7 @@
  */
 import { joinLabels, splitLabels } from '../../core/names.js';
 import type { StoredNode, ZoneInfo, ZoneReader } from '../../zone-store/types.js';
+import type { ProbeCache } from './probe-cache.js';
 
 export type LookupOutcome =
   /** The name exists (data or empty non-terminal). `node` is undefined only for a bare apex. */
@@ -20,7 +21,10 @@ export type LookupOutcome =
  * Looks `qname` (canonical, inside `zone`) up. The apex always exists: its SOA and NS are
  * synthesised from the zone settings, so only identity data at the apex is stored.
  */
-export function lookupName(reader: ZoneReader, zone: ZoneInfo, qname: string): LookupOutcome {
+export function lookupName(reader: ZoneReader, zone: ZoneInfo, qname: string, probes?: ProbeCache): LookupOutcome {
+  // The question's own name goes straight to the store (random names would only churn the cache);
+  // the ancestors and wildcards probed above it repeat from query to query.
+  const probe = probes === undefined ? (name: string) => reader.getNode(zone, name) : (name: string) => probes.get(reader, zone, name);
   if (qname === zone.name) return { kind: 'exact', node: reader.getNode(zone, qname), isApex: true };
   const exact = reader.getNode(zone, qname);
   if (exact !== undefined) return { kind: 'exact', node: exact, isApex: false };
@@ -31,9 +35,9 @@ export function lookupName(reader: ZoneReader, zone: ZoneInfo, qname: string): L
     const ancestor = joinLabels(labels.slice(k));
     const nextCloser = joinLabels(labels.slice(k - 1));
     const isApex = ancestor === zone.name;
-    const encloserNode = reader.getNode(zone, ancestor);
+    const encloserNode = probe(ancestor);
     if (!isApex && encloserNode === undefined) continue;
-    const wildcard = reader.getNode(zone, '*.' + ancestor);
+    const wildcard = probe('*.' + ancestor);
     // A wildcard that is itself an empty non-terminal still matches (RFC 4592 §3.3.3): NODATA.
     if (wildcard !== undefined) {
       return { kind: 'wildcard', closestEncloser: ancestor, encloserNode, nextCloser, wildcard };

@@ -10,7 +10,8 @@
  *   lookup  → plan (lookup.ts, build-plan.ts)
  *   encode  one place (encode-plan.ts); TC=1 when a UDP answer does not fit
  *   defer   a UDP DO=1 answer whose proof needs a fresh signature (denial, wildcard) is planned
- *           and encoded later, in bounded slices (slice-scheduler.ts); a full queue drops it
+ *           and encoded later, in bounded slices (slice-scheduler.ts), once that signature was
+ *           made on a signing thread (ZoneSigning.prepareDenial); a full queue drops it
  * Exceptions are faults: SERVFAIL, a log line and a counter, and the server keeps serving.
  */
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';
@@ -22,6 +23,7 @@ import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
 import { createEncodeBuffers, encodeError, encodePlan, patchCached, type EncodeBuffers } from './encode-plan.js';
 import { lookupName } from './lookup.js';
+import type { ProbeCache } from './probe-cache.js';
 import { SliceScheduler } from './slice-scheduler.js';
 import type { QueryMetrics } from './query-metrics.js';
 import { isUnavailable, type DnssecProvider, type ZoneSigning } from './zone-signing.js';
@@ -34,6 +36,8 @@ export interface PipelineDeps {
   log: LogFn;
   /** Where deferred (question-dependent signing) work runs; one per process by default. */
   scheduler?: SliceScheduler;
+  /** Encloser and wildcard probes remembered between queries; invalidated with the answer cache. */
+  probes?: ProbeCache;
 }
 
 export function createQueryHandler(deps: PipelineDeps): QueryHandler {
@@ -58,13 +62,18 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
     };
     const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx));
     if (!('deferred' in result)) return done(result);
-    // Question-dependent signing runs in bounded slices (slice-scheduler.ts).
+    // Question-dependent signing runs in bounded slices (slice-scheduler.ts), after its signature
+    // was made on a signing thread when the zone's signer could prepare it (or inline if not).
     return new Promise<Buffer | null>((resolve) => {
-      const queued = scheduler.enqueue(() => resolve(done(guarded(deps, buffers, q, result.deferred))));
-      if (!queued) {
-        deps.metrics.dropped(ctx.transport, 'signing-queue-full');
-        resolve(null);
-      }
+      const run = (): void => {
+        const queued = scheduler.enqueue(() => resolve(done(guarded(deps, buffers, q, result.deferred))));
+        if (!queued) {
+          deps.metrics.dropped(ctx.transport, 'signing-queue-full');
+          resolve(null);
+        }
+      };
+      if (result.ready === undefined) run();
+      else result.ready.then(run, run);
     });
   };
 }
@@ -75,7 +84,7 @@ interface Answered {
 }
 
 /** An answer now, or the work that makes it, to run later. */
-type AnswerStep = Answered | { deferred: () => Answered };
+type AnswerStep = Answered | { deferred: () => Answered; ready?: Promise<void> | undefined };
 
 /** Faults become SERVFAIL with an EDE, a log line, and the server keeps serving. */
 function guarded<T extends AnswerStep>(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, f: () => T): T | Answered {
@@ -107,7 +116,7 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
     // per retry period); DO=0 clients get the unsigned data, which they would not validate.
     else if (dnssecOk) return { bytes: encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }), rcode: Rcode.SERVFAIL };
   }
-  const outcome = lookupName(deps.reader, zone, q.qname);
+  const outcome = lookupName(deps.reader, zone, q.qname, deps.probes);
   const respond = (cache: boolean): Answered => {
     const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
     plan.zone = zone.name;
@@ -118,7 +127,9 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
   // A denial or wildcard proof for a UDP DO=1 client needs a fresh signature over a record made
   // from the question: defer it. Its answer is not cached, because a write may land between this
   // lookup and the deferred run, after the cache was invalidated.
-  if (ctx.transport === 'udp' && dnssecOk && signing !== undefined && outcome.kind !== 'exact') return { deferred: () => respond(false) };
+  if (ctx.transport === 'udp' && dnssecOk && signing !== undefined && outcome.kind !== 'exact') {
+    return { deferred: () => respond(false), ready: signing.prepareDenial?.(q.qname, outcome.nextCloser, outcome.kind) };
+  }
   return respond(true);
 }
 

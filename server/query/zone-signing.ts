@@ -28,6 +28,13 @@ export interface ZoneSigning {
   nsec3Cover(name: string): SignedRrset;
   /** RFC 9824 compact denial: NSEC3 at H(name) with only NXNAME (or `types` for NODATA). */
   nsec3Compact(name: string, types: number[] | undefined): SignedRrset;
+  /**
+   * Starts making, off the answering thread, the one signature that depends on the question in the
+   * proof for a name that does not exist (`kind`, `nextCloser` from the lookup): the NSEC3 covering
+   * the next closer name, or RFC 9824's NXNAME record. The promise settles when a plan built
+   * afterwards will find it ready; undefined when nothing can be prepared (sign inline then).
+   */
+  prepareDenial?(qname: string, nextCloser: string, kind: 'nxdomain' | 'wildcard'): Promise<void> | undefined;
 }
 
 /** Why a signed zone cannot sign right now (missing key files...): the answer is SERVFAIL + EDE. */

@@ -79,5 +79,23 @@ for (const workers of [1, 2]) {
         }
       }
     });
+
+    it('a wildcard and an encloser added or removed change the next denial at once (remembered probes are dropped)', async () => {
+      const anchor = await writeTrustAnchor(t, ZONE, join(dir, 'anchor2.conf'));
+      const q = (name: string): Promise<string> => runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), '+dnssec', `${name}.${ZONE}`, 'TLSA']);
+      // Warm the probes: random names under the apex and under `site9` (absent) repeat them.
+      for (let i = 0; i < 3; i++) assert.match(await q(`warm${i}.site9`), /status: NXDOMAIN/);
+      const wild = await api(t, 'PUT', `/api/v1/zones/${ZONE}/names/*.site9`, { tlsa: [{ usage: 2, selector: 0, matchingType: 1, data: 'cd'.repeat(32) }] });
+      assert.equal(wild.status, 201, JSON.stringify(wild.json));
+      const expanded = await q('fresh1.site9');
+      assert.match(expanded, /status: NOERROR/, expanded);
+      assert.match(expanded, /TLSA\s+2 0 1 CDCD/i, expanded);
+      assert.match(await delv(t, ZONE, anchor, `fresh2.site9.${ZONE}`, 'TLSA'), /; fully validated/);
+      const gone = await api(t, 'DELETE', `/api/v1/zones/${ZONE}/names/*.site9`);
+      assert.equal(gone.status, 204);
+      assert.match(await q('fresh3.site9'), /status: NXDOMAIN/);
+      const nx = await delv(t, ZONE, anchor, `fresh4.site9.${ZONE}`, 'TLSA');
+      assert.match(nx, /negative response, fully validated/, nx);
+    });
   });
 }

@@ -1,0 +1,80 @@
+/**
+ * The thread side of signing-pool.ts: holds the private keys it was sent (KeyObjects cross threads
+ * by postMessage without their material ever being serialised to text) and signs batches. A batch is
+ * one transferred buffer of jobs `id(u32) key(u16) len(u16) data`; the reply is one transferred
+ * buffer of `id(u32) len(u16) signature`, or `id(u32) 0xffff` for a job whose key is unknown.
+ * Nothing here logs or echoes key material.
+ */
+import { sign, type KeyObject } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { DnssecAlgorithm } from './keys.js';
+
+export interface KeyMessage {
+  kind: 'key';
+  id: number;
+  algorithm: number;
+  key: KeyObject;
+}
+
+export interface BatchMessage {
+  kind: 'batch';
+  jobs: ArrayBuffer;
+  length: number;
+}
+
+export interface ResultMessage {
+  results: ArrayBuffer;
+  length: number;
+}
+
+export const UNKNOWN_KEY = 0xffff;
+
+const keys = new Map<number, { algorithm: number; key: KeyObject }>();
+
+function signOne(algorithm: number, key: KeyObject, data: Uint8Array): Buffer {
+  if (algorithm === DnssecAlgorithm.ECDSAP256SHA256) return sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
+  return sign(null, data, key);
+}
+
+function runBatch(msg: BatchMessage): ResultMessage {
+  const jobs = Buffer.from(msg.jobs, 0, msg.length);
+  const parts: Buffer[] = [];
+  let size = 0;
+  for (let at = 0; at < jobs.length; ) {
+    const id = jobs.readUInt32LE(at);
+    const keyId = jobs.readUInt16LE(at + 4);
+    const len = jobs.readUInt16LE(at + 6);
+    const data = jobs.subarray(at + 8, at + 8 + len);
+    at += 8 + len;
+    const k = keys.get(keyId);
+    const head = Buffer.allocUnsafe(6);
+    head.writeUInt32LE(id, 0);
+    if (k === undefined) {
+      head.writeUInt16LE(UNKNOWN_KEY, 4);
+      parts.push(head);
+      size += 6;
+      continue;
+    }
+    const sig = signOne(k.algorithm, k.key, data);
+    head.writeUInt16LE(sig.length, 4);
+    parts.push(head, sig);
+    size += 6 + sig.length;
+  }
+  const out = new ArrayBuffer(size);
+  const view = Buffer.from(out);
+  let at = 0;
+  for (const p of parts) at += p.copy(view, at);
+  return { results: out, length: size };
+}
+
+if (parentPort !== null) {
+  const port = parentPort;
+  port.on('message', (msg: KeyMessage | BatchMessage) => {
+    if (msg.kind === 'key') {
+      keys.set(msg.id, { algorithm: msg.algorithm, key: msg.key });
+      return;
+    }
+    const reply = runBatch(msg);
+    port.postMessage(reply, [reply.results]);
+  });
+}

@@ -44,29 +44,25 @@ export class ApiClient {
   }
 
   /**
-   * Streams `count` NDJSON lines (from `line(k)`) as one import request, honouring back-pressure,
-   * and resolves with the server's report. Bounded by `timeoutMs` of socket inactivity.
+   * Streams NDJSON `chunks` (rendered beforehand with renderNdjson, so the client's own work does
+   * not compete with the server on a shared machine) as one import request, honouring
+   * back-pressure, and resolves with the server's report. Bounded by `timeoutMs` of inactivity.
    */
-  async importNdjson(zone: string, count: number, line: (k: number) => string, timeoutMs = 600_000): Promise<ApiResponse> {
+  async importNdjson(zone: string, chunks: readonly Buffer[], timeoutMs = 600_000): Promise<ApiResponse> {
     const headers = { authorization: `Bearer ${this.token}`, 'content-type': 'application/x-ndjson' };
     const req = request(new URL(`/api/v1/zones/${encodeURIComponent(zone)}/import`, this.baseUrl), { method: 'POST', headers, agent: this.agent, timeout: timeoutMs });
     const response = new Promise<ApiResponse>((resolve, reject) => {
       req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), endedAt: performance.now() }));
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString('utf8'), endedAt: performance.now() }));
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`import: no progress within ${timeoutMs} ms`)));
       req.on('error', reject);
     });
-    const lines: string[] = [];
-    for (let k = 0; k < count; k++) {
-      lines.push(line(k));
-      if (lines.length === 2048 || k === count - 1) {
-        if (!req.write(lines.join(''))) await Promise.race([once(req, 'drain'), response]);
-        lines.length = 0;
-      }
+    for (const chunk of chunks) {
+      if (!req.write(chunk)) await Promise.race([once(req, 'drain'), response]);
     }
     req.end();
     return response;
@@ -75,6 +71,20 @@ export class ApiClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** `count` NDJSON lines from `line(k)` (k = 0 … count-1), as chunks of 2,048 lines. */
+export function renderNdjson(count: number, line: (k: number) => string): Buffer[] {
+  const chunks: Buffer[] = [];
+  const lines: string[] = [];
+  for (let k = 0; k < count; k++) {
+    lines.push(line(k));
+    if (lines.length === 2048 || k === count - 1) {
+      chunks.push(Buffer.from(lines.join('')));
+      lines.length = 0;
+    }
+  }
+  return chunks;
 }
 
 /** Waits until GET /healthz answers 200, polling every 20 ms for at most `timeoutMs`. */

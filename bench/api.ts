@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
-import { ApiClient, waitForApi } from './api-client.js';
+import { ApiClient, renderNdjson, waitForApi } from './api-client.js';
 import { deviceLine, tlsaDigest } from './fleet-data.js';
 import { freePort, runIdzoneOk, spawnServer, type ServerProcess } from './server-process.js';
 import { measureReadAfterWrite, type RawReport } from './read-after-write.js';
@@ -134,9 +134,10 @@ interface ImportRate {
 
 async function importRate(baseUrl: string, token: string, zone: string, signed: boolean, names: number): Promise<ImportRate> {
   const api = new ApiClient(baseUrl, token, 1);
+  const body = renderNdjson(names, (k) => deviceLine(k + 1, names, zone, 'import'));
   const t0 = performance.now();
   try {
-    const r = await api.importNdjson(zone, names, (k) => deviceLine(k + 1, names, zone, 'import'));
+    const r = await api.importNdjson(zone, body);
     const seconds = (r.endedAt - t0) / 1000;
     const report = parseJson(r.body) as { accepted?: number; rejectedCount?: number } | undefined;
     const accepted = report?.accepted ?? 0;

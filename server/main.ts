@@ -101,7 +101,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   const rollovers = new RolloverService({ dataDir: cfg.dataDir, store, keys, clock, log, resigner, resignSynchronously: false });
   resigner.start();
   store.onEvent((e) => {
-    if (e.kind === 'change' && e.unsigned === true) resigner.request(e.zone);
+    if (e.kind === 'change' && e.unsigned === true) resigner.request(e.zone, true);
   });
   const autoRoll = setInterval(() => rollovers.runAutomaticZsk(cfg.zskLifetimeSeconds), 600_000);
   autoRoll.unref();
@@ -116,8 +116,8 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   if (cfg.workers <= 1) {
     registry = new Registry();
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
-    registerDnssecMetrics(registry, sigCache, sigCounts);
     const pool = createSigningPool(cfg, log);
+    registerDnssecMetrics(registry, sigCache, sigCounts, pool);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
     const service: DnsService = await startDnsService({
       reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,

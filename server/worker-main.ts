@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   const registry = new Registry();
   serveMetricsToPrimary(registry);
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
-  registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 });
   const pool = createSigningPool(cfg, log);
+  registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
   const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });
   process.on('message', (m: unknown) => {

@@ -66,6 +66,8 @@ export class SqliteZoneStore implements ZoneWriter {
   private readonly failpoint: ((p: FailPoint) => void) | undefined;
   private signer: NodeSigner | undefined;
   private lastBatch: number;
+  /** Highest batch applied to every shard but still in the redo log (cleared lazily, see applyShards). */
+  private appliedUncleared = 0;
   private needsRecovery: boolean;
   private closed = false;
 
@@ -157,6 +159,8 @@ export class SqliteZoneStore implements ZoneWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Leave an empty redo log behind a clean shutdown (what is left after a crash is replayed).
+    if (!this.readonly && !this.needsRecovery && this.appliedUncleared > 0) this.catalog.clearPending(this.appliedUncleared);
     closeDataDir(this.handles);
   }
 
@@ -330,19 +334,29 @@ export class SqliteZoneStore implements ZoneWriter {
     this.catalog.journal.prune(zone.id, this.journalLimit);
   }
 
-  /** One catalog transaction: `body` plus the redo log of a new batch. Returns the batch number. */
+  /**
+   * One catalog transaction: `body` plus the redo log of a new batch, and the removal of the
+   * batches already applied everywhere. Returns the batch number.
+   */
   private commitCatalog(zoneId: number, byShard: ReadonlyMap<number, readonly ShardOp[]>, body: () => void): number {
     const batch = this.lastBatch + 1;
+    const cleared = this.appliedUncleared;
     this.catalog.transaction(() => {
+      if (cleared > 0) this.catalog.clearPending(cleared);
       body();
       for (const [shard, ops] of byShard) this.catalog.addPendingOps(batch, shard, zoneId, ops);
       this.catalog.setLastBatch(batch);
     });
     this.lastBatch = batch;
+    if (this.appliedUncleared === cleared) this.appliedUncleared = 0;
     return batch;
   }
 
-  /** Applies a committed batch to its shards, then clears it from the redo log. */
+  /**
+   * Applies a committed batch to its shards. Its redo-log rows are removed by the next catalog
+   * transaction (or at close) rather than by a commit of their own: a write costs two commits, not
+   * three. Rows left behind by a crash are harmless: replay skips batches a shard already has.
+   */
   private applyShards(batch: number, byShard: ReadonlyMap<number, readonly ShardOp[]>): void {
     try {
       this.failpoint?.({ at: 'catalog-committed', batch });
@@ -350,7 +364,7 @@ export class SqliteZoneStore implements ZoneWriter {
         this.shards[i]!.apply(batch, ops);
         this.failpoint?.({ at: 'shard-committed', batch, shard: i });
       }
-      this.catalog.clearPending(batch);
+      this.appliedUncleared = batch;
     } catch (e) {
       // The change is durable in the catalog; the next write (or the next open) completes it.
       this.needsRecovery = true;

@@ -1,11 +1,13 @@
 /**
  * DNSSEC metrics on the injected registry: signatures made, by when they were made (at write time
  * beside the records, by the background re-signer, or at query time for what depends on the
- * question), and the signature cache's hits, misses and evictions. Query-time signatures are the
- * cache's misses: every miss signs once.
+ * question), the signature cache's hits, misses and evictions, and the signing threads' work.
+ * Query-time signatures are the cache's misses (every miss signs once) plus what the signing
+ * threads made.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SignatureCache } from '../../signer/signature-cache.js';
+import type { SigningPool } from '../../signer/signing-pool.js';
 import { registerTotalCounter } from '../total-counter.js';
 import type { NodeSigner } from '../../zone-store/types.js';
 
@@ -14,7 +16,7 @@ export interface SignatureCounts {
   resign: number;
 }
 
-export function registerDnssecMetrics(registry: Registry, cache: SignatureCache, counts: SignatureCounts): void {
+export function registerDnssecMetrics(registry: Registry, cache: SignatureCache, counts: SignatureCounts, pool?: SigningPool): void {
   let last = { write: 0, resign: 0, query: 0 };
   new Counter({
     name: 'idzone_dnssec_signatures_total',
@@ -22,7 +24,7 @@ export function registerDnssecMetrics(registry: Registry, cache: SignatureCache,
     labelNames: ['when'],
     registers: [registry],
     collect() {
-      const now = { write: counts.write, resign: counts.resign, query: cache.stats.misses };
+      const now = { write: counts.write, resign: counts.resign, query: cache.stats.misses + (pool?.stats.signed ?? 0) };
       for (const k of ['write', 'resign', 'query'] as const) if (now[k] > last[k]) this.inc({ when: k }, now[k] - last[k]);
       last = now;
     },
@@ -30,6 +32,11 @@ export function registerDnssecMetrics(registry: Registry, cache: SignatureCache,
   registerTotalCounter(registry, 'idzone_signature_cache_hits_total', 'Signatures served from the signature cache', () => cache.stats.hits);
   registerTotalCounter(registry, 'idzone_signature_cache_misses_total', 'Signature cache misses (each one signed)', () => cache.stats.misses);
   registerTotalCounter(registry, 'idzone_signature_cache_evictions_total', 'Signatures evicted to stay within the cache byte budget', () => cache.stats.evictions);
+  if (pool !== undefined) {
+    registerTotalCounter(registry, 'idzone_signing_thread_signatures_total', 'Question-dependent signatures made on signing threads', () => pool.stats.signed);
+    registerTotalCounter(registry, 'idzone_signing_thread_refused_total', 'Signatures the signing threads could not take (full or down); made on the answering thread instead', () => pool.stats.refused);
+    registerTotalCounter(registry, 'idzone_signing_thread_failures_total', 'Signing threads that died and were replaced', () => pool.stats.failures);
+  }
   new Gauge({
     name: 'idzone_signature_cache_bytes',
     help: 'Bytes held by the signature cache',

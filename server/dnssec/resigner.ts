@@ -45,6 +45,13 @@ interface Pass {
   aborted: boolean;
 }
 
+/** How long after the last bulk-import batch background passes keep waiting. */
+const BULK_QUIET_MS = 500;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 export interface PassReport {
   zone: string;
   scanned: number;
@@ -58,6 +65,7 @@ export class Resigner {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopped = false;
+  private bulkAt = -Infinity;
 
   constructor(private readonly opts: ResignerOptions) {}
 
@@ -76,8 +84,13 @@ export class Resigner {
     if (this.timer !== undefined) clearTimeout(this.timer);
   }
 
-  /** Asks for a pass over `zone` soon (after a key change or a deferred-signing import). */
-  request(zone: string): void {
+  /**
+   * Asks for a pass over `zone` soon (after a key change or a deferred-signing import). `bulk`
+   * marks a batch of a bulk import: passes then wait until the import has been quiet for
+   * BULK_QUIET_MS, so the import's batches do not share the thread with re-signing them.
+   */
+  request(zone: string, bulk = false): void {
+    if (bulk) this.bulkAt = performance.now();
     this.pending.add(zone);
     this.schedule(100);
   }
@@ -113,6 +126,7 @@ export class Resigner {
     const pass = this.newPass(zoneName);
     const duty = Math.min(1, Math.max(0.01, this.opts.dutyCycle ?? 0.25));
     for (;;) {
+      while (!this.stopped && performance.now() - this.bulkAt < BULK_QUIET_MS) await sleep(BULK_QUIET_MS);
       const started = performance.now();
       if (!this.step(pass) || this.stopped) break;
       const busy = performance.now() - started;

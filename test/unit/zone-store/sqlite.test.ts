@@ -201,6 +201,32 @@ describe('zone-store sqlite specifics', () => {
       checkConsistent(openStore({ readonly: true }));
     });
 
+    it('keeps an applied batch in the redo log only until the next commit or a clean close; replay skips it', () => {
+      const pendingRows = (): number => {
+        const db = new Database(join(dir, 'catalog.sqlite'), { readonly: true });
+        const n = db.prepare('SELECT count(*) FROM pending_ops').pluck().get() as number;
+        db.close();
+        return n;
+      };
+      const s = openStore({ shards: 4 });
+      s.createZone(Z);
+      s.applyChanges(Z, puts(owners.slice(0, 30)));
+      const afterFirst = pendingRows();
+      assert.ok(afterFirst > 0, 'the applied batch is still logged (cleared by the next commit)');
+      s.applyChanges(Z, puts(owners.slice(30)));
+      assert.ok(pendingRows() > 0 && pendingRows() <= 4, 'only the latest batch is logged');
+      // A "crash" here: another writer opens without the first closing, and replays the log.
+      const again = openStore();
+      assert.equal(pendingRows(), 0);
+      const z = again.getZone(Z)!;
+      assert.equal(z.serial, NOW + 2);
+      assert.equal(again.countNames(z), 60);
+      again.applyChanges(Z, [{ op: 'delete', owner: owners[0]! }]);
+      again.close();
+      assert.equal(pendingRows(), 0, 'a clean close leaves an empty redo log');
+      s.close();
+    });
+
     it('recovers in the same process before the next write', () => {
       let armed = false;
       let seen = 0;

@@ -79,10 +79,17 @@ const PREPARED_LIMIT = 16384;
 /** A memoised signature is used for at most this long, far inside its validity. */
 const MEMO_SECONDS = 3600;
 
-/** A denial record whose signatures were made on the signing pool. */
+/** A denial record whose signatures were made on the signing pool, for `uses` more answers. */
 interface Prepared {
   rec: { owner: string; rdata: Buffer };
   sigs: Buffer[];
+  uses: number;
+}
+
+/** A denial record being signed on the pool, and how many answers wait for it. */
+interface Preparing {
+  done: Promise<void>;
+  waiters: number;
 }
 
 interface Memo {
@@ -106,7 +113,7 @@ class LoadedZoneSigning implements ZoneSigning {
    * concurrent identical questions share one signing.
    */
   private prepared = new Map<string, Prepared>();
-  private readonly preparing = new Map<string, Promise<void>>();
+  private readonly preparing = new Map<string, Preparing>();
 
   constructor(
     private readonly zone: ZoneInfo,
@@ -163,29 +170,42 @@ class LoadedZoneSigning implements ZoneSigning {
     // Compact wildcard answers sign the expansion itself; those stay inline.
     if (compact && kind === 'wildcard') return undefined;
     const key = compact ? `x|${qname}` : `c|${nextCloser}`;
-    if (this.prepared.has(key)) return Promise.resolve();
+    const ready = this.prepared.get(key);
+    if (ready !== undefined) {
+      ready.uses++;
+      return Promise.resolve();
+    }
     const inFlight = this.preparing.get(key);
-    if (inFlight !== undefined) return inFlight;
+    if (inFlight !== undefined) {
+      inFlight.waiters++;
+      return inFlight.done;
+    }
     const rec = compact ? nsec3CompactNxname(this.zone.name, qname) : nsec3Cover(this.zone.name, nextCloser);
     const sigs = this.signer.signRrsetOnPool(pool, rec.owner, RrType.NSEC3, this.nsec3Ttl, [rec.rdata]);
     if (sigs === undefined) return undefined;
-    const done = sigs.then(
+    const entry: Preparing = { done: Promise.resolve(), waiters: 1 };
+    entry.done = sigs.then(
       (s) => {
+        this.preparing.delete(key);
         if (this.prepared.size >= PREPARED_LIMIT) this.prepared = new Map();
-        this.prepared.set(key, { rec, sigs: s });
+        this.prepared.set(key, { rec, sigs: s, uses: entry.waiters });
       },
-      () => undefined,
+      () => {
+        this.preparing.delete(key);
+      },
     );
-    const tracked = done.finally(() => this.preparing.delete(key));
-    this.preparing.set(key, tracked);
-    return tracked;
+    this.preparing.set(key, entry);
+    return entry.done;
   }
 
-  /** The record prepared for `key` with its signatures (taken: each serves one answer), else `make()` signed now. */
+  /**
+   * The record prepared for `key` with its signatures (kept until every answer that waited for it
+   * took it), else `make()` signed now.
+   */
   private preparedOr(key: string, make: () => { owner: string; rdata: Buffer }): SignedRrset {
     const ready = this.prepared.get(key);
     if (ready === undefined) return this.signed(make(), []);
-    this.prepared.delete(key);
+    if (--ready.uses <= 0) this.prepared.delete(key);
     return this.signed(ready.rec, ready.sigs);
   }
 

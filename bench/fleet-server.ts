@@ -42,10 +42,10 @@ export interface StartedServer {
 }
 
 /** Spawns `idzone serve` and waits for a correct answer for device 1 (its TLSA digest present). */
-export async function startAndTime(dataDir: string, devices: number, workers: number): Promise<StartedServer> {
+export async function startAndTime(dataDir: string, devices: number, workers: number, extraArgs: string[] = []): Promise<StartedServer> {
   const dnsPort = await freePort();
   const apiPort = await freePort();
-  const server = spawnServer({ dataDir, dnsPort, apiPort, workers });
+  const server = spawnServer({ dataDir, dnsPort, apiPort, workers, extraArgs });
   const digest = Buffer.from(tlsaDigest(1), 'hex');
   const at = await waitForAnswer(dnsPort, deviceName(1, devices), QType.TLSA, (r) => isPositiveAnswer(r) && r.includes(digest), { intervalMs: 5, timeoutMs: 60_000 });
   if (at === undefined) {

@@ -32,7 +32,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   workers: { type: 'string', env: 'IDZONE_WORKERS', default: '1', help: 'DNS worker processes' },
   'cache-mb': { type: 'string', env: 'IDZONE_CACHE_MB', default: '8', help: 'answer cache size per DNS process, MiB' },
   'signature-cache-mb': { type: 'string', env: 'IDZONE_SIGNATURE_CACHE_MB', default: '8', help: 'signature cache size per process, MiB' },
-  'signing-threads': { type: 'string', env: 'IDZONE_SIGNING_THREADS', default: 'auto', help: 'threads per DNS process that sign denial proofs ("auto": 1 when the machine has more than one core, 0: sign on the answering thread)' },
+  'signing-threads': { type: 'string', env: 'IDZONE_SIGNING_THREADS', default: 'auto', help: 'threads per DNS process that sign denial proofs ("auto": 1 on machines with 4 or more cores, else 0; 0: sign on the answering thread)' },
   'metrics-access': { type: 'string', env: 'IDZONE_METRICS_ACCESS', default: 'open', help: '"open" or "token": whether /metrics needs a bearer token' },
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
   'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },

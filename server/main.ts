@@ -53,9 +53,14 @@ export interface ServeConfig {
   signatureValiditySeconds: number;
 }
 
-/** One signing thread when there is a core to spare for it (see signer/signing-pool.ts). */
+/**
+ * `--signing-threads auto`: one signing thread per DNS process on machines with 4 or more cores.
+ * A thread costs ~17 MB of RSS (its isolate ~10 MB, OpenSSL's per-thread state ~7 MB, measured),
+ * which on a 2-core machine would take a 1-worker server past its 150 MB budget; there it is
+ * opt-in (`--signing-threads 1`), see the README's design notes for what it buys.
+ */
 export function defaultSigningThreads(): number {
-  return availableParallelism() > 1 ? 1 : 0;
+  return availableParallelism() >= 4 ? 1 : 0;
 }
 
 /** The signing pool of one DNS process, or undefined when configured with no threads. */

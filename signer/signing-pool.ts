@@ -41,6 +41,12 @@ interface Job {
 /** Deaths after which the pool gives up on threads (callers then sign inline). */
 const MAX_RESTARTS = 5;
 const WORKER_URL = new URL('./signing-worker.js', import.meta.url);
+/**
+ * A signing thread holds keys and one batch at a time. V8's default young generation (up to
+ * 16 MiB semi-spaces) let each thread grow by ~25 MB of RSS under a flood; these limits keep it to a
+ * few MB. A thread that exceeds them dies and is replaced like any other failure.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 };
 
 class SigningThread {
   readonly jobs = new Map<number, Job>();
@@ -54,7 +60,7 @@ class SigningThread {
   }
 
   private spawn(): Worker {
-    const w = new Worker(WORKER_URL);
+    const w = new Worker(WORKER_URL, { resourceLimits: WORKER_LIMITS });
     w.unref();
     w.on('message', (msg: ResultMessage) => this.onResult(this, msg));
     w.on('error', (e) => this.onExit(this, e.message));

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 
 export const BUSY_TIMEOUT_MS = 5000;
-export const PAGE_CACHE_KIB = 2048;
+export const PAGE_CACHE_KIB = 1024;
 
 export function openDatabase(path: string, readonly: boolean): Database.Database {
   const db = new Database(path, { readonly, fileMustExist: readonly });

@@ -3,7 +3,8 @@
  * (issue 3 judgement; RFC 4035 §5, RFC 5155 §8): positive TLSA/SSHFP answers, a wildcard TLSA
  * expansion, NXDOMAIN, NODATA at a device, at the empty non-terminal and at the wildcard, and the
  * apex RRsets (DNSKEY, SOA, NS, CDS, CDNSKEY, NSEC3PARAM). delv prints "; fully validated" for
- * positive answers and "; negative response, fully validated" for proven denials.
+ * positive answers and "; negative response, fully validated" for proven denials. Everything runs
+ * twice: with the denial signature made on a signing thread, and on the answering thread.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,9 +17,10 @@ import { randomLabel } from '../helpers/raw-dns.js';
 const POSITIVE = /^; fully validated$/m;
 const NEGATIVE = /^; negative response, fully validated$/m;
 
-describe('conformance: delv validates with the zone KSK as trust anchor', function () {
+// Each case runs with denial signatures made on a signing thread and on the answering thread.
+for (const signingThreads of [1, 0]) describe(`conformance: delv validates with the zone KSK as trust anchor (${signingThreads} signing thread${signingThreads === 1 ? '' : 's'})`, function () {
   this.timeout(20_000);
-  const s = useServer();
+  const s = useServer({ signingThreads });
   let dir = '';
   let anchors = '';
 

@@ -4,6 +4,7 @@
  * every answer with dns-packet next to raw-dns.ts's own reader.
  */
 import * as dnsPacket from 'dns-packet';
+import type { ServeConfig } from '../../server/main.js';
 import { startTestServer, type TestServer } from './server-fixture.js';
 
 export const ZONE = '_device.example.net.';
@@ -43,11 +44,11 @@ export const T = {
 export const RC = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 
 /** Registers before/after hooks starting one server for the enclosing describe; read `.t` in tests. */
-export function useServer(): { t: TestServer } {
+export function useServer(overrides: Partial<ServeConfig> = {}): { t: TestServer } {
   const holder = {} as { t: TestServer };
   before(async function () {
     this.timeout(20_000);
-    holder.t = await startWithRetry();
+    holder.t = await startWithRetry(overrides);
   });
   after(async function () {
     this.timeout(10_000);
@@ -62,10 +63,10 @@ export function useServer(): { t: TestServer } {
  * EADDRINUSE. Reported to the lead; until the server retries itself, the fixture tries again so
  * the conformance tests judge answers, not port luck. Any other error is thrown at once.
  */
-async function startWithRetry(): Promise<TestServer> {
+async function startWithRetry(overrides: Partial<ServeConfig>): Promise<TestServer> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startTestServer();
+      return await startTestServer(overrides);
     } catch (err) {
       if (attempt >= 5 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
     }

@@ -74,6 +74,10 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
     healthAccess: 'open',
     zskLifetimeSeconds: 0,
     signatureValiditySeconds: 14 * 86400,
+    // Denial proofs over UDP get their signature from a signing thread, so every delv and noble
+    // check of a denial exercises that path; `npm start`'s default on a 2-core machine (inline
+    // signing) is covered by demo-zone.test.ts and by tests that pass signingThreads: 0.
+    signingThreads: 1,
     ...overrides,
   };
   let server: RunningServer;

@@ -4,7 +4,8 @@
  * the writer thread spends its time committing batches while the next ones are being judged — the
  * profile of a 300,000-name import had validation at about 40 % of the writer thread's busy time.
  * Both run ImportParser. The thread is bounded: the route waits until at most MAX_CHUNKS_IN_FLIGHT
- * chunks are unparsed, so memory stays bounded whatever the client sends.
+ * chunks are unparsed, so memory stays bounded whatever the client sends; and at most
+ * MAX_IMPORT_THREADS imports have a thread at once.
  */
 import { Worker } from 'node:worker_threads';
 import type { NamePut } from '../zone-store/types.js';
@@ -43,8 +44,15 @@ export const THREAD_MIN_BYTES = 1024 * 1024;
 const MAX_CHUNKS_IN_FLIGHT = 64;
 const WORKER_URL = new URL('./import-worker.js', import.meta.url);
 
+/** Imports parsed on threads at once; more concurrent imports are parsed inline (each thread ~10 MB). */
+export const MAX_IMPORT_THREADS = 2;
+let importThreads = 0;
+
 export function createImportSink(opts: ImportParseOptions, contentLength: number | undefined): ImportSink {
-  return contentLength !== undefined && contentLength < THREAD_MIN_BYTES ? new InlineImportSink(opts) : new ThreadImportSink(opts);
+  const small = contentLength !== undefined && contentLength < THREAD_MIN_BYTES;
+  if (small || importThreads >= MAX_IMPORT_THREADS) return new InlineImportSink(opts);
+  importThreads++;
+  return new ThreadImportSink(opts, () => importThreads--);
 }
 
 export class InlineImportSink implements ImportSink {
@@ -84,7 +92,12 @@ export class ThreadImportSink implements ImportSink {
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(opts: ImportParseOptions) {
+  private released = false;
+
+  constructor(
+    opts: ImportParseOptions,
+    private readonly onClose: () => void = () => undefined,
+  ) {
     this.worker = new Worker(WORKER_URL, { workerData: opts });
     this.worker.on('message', (m: ImportThreadReply) => this.onReply(m));
     this.worker.on('error', (e) => this.fail(new Error(`the import's parsing thread failed: ${e.message}`)));
@@ -123,6 +136,10 @@ export class ThreadImportSink implements ImportSink {
   close(): void {
     this.worker.removeAllListeners();
     void this.worker.terminate();
+    if (!this.released) {
+      this.released = true;
+      this.onClose();
+    }
   }
 
   private next(): Promise<void> {

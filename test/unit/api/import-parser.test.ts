@@ -6,7 +6,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { ImportParser, packPuts, unpackPuts, type ImportParseOptions } from '../../../api/import-parser.js';
-import { InlineImportSink, ThreadImportSink, type ImportSink } from '../../../api/import-thread.js';
+import { createImportSink, InlineImportSink, MAX_IMPORT_THREADS, ThreadImportSink, type ImportSink } from '../../../api/import-thread.js';
 import type { NamePut } from '../../../zone-store/types.js';
 
 const ZONE = '_device.example.net.';
@@ -74,6 +74,19 @@ describe('api/import-parser', function () {
       assert.deepEqual(threaded.summary, inline.summary, `chunks of ${size}`);
       assert.deepEqual(threaded.batches, inline.batches, `chunks of ${size}`);
     }
+  });
+
+  it(`gives at most ${MAX_IMPORT_THREADS} imports a thread at once; the rest parse inline`, () => {
+    const sinks = Array.from({ length: MAX_IMPORT_THREADS + 1 }, () => createImportSink(OPTS, undefined));
+    assert.deepEqual(
+      sinks.map((x) => x instanceof ThreadImportSink),
+      [...Array.from({ length: MAX_IMPORT_THREADS }, () => true), false],
+    );
+    assert.ok(createImportSink(OPTS, 1000) instanceof InlineImportSink, 'a small body is parsed inline');
+    sinks[0]!.close();
+    const again = createImportSink(OPTS, undefined);
+    assert.ok(again instanceof ThreadImportSink, 'a closed import frees its thread slot');
+    for (const x of [...sinks, again]) x.close();
   });
 
   it('bounds the listed rejections but keeps the count exact', () => {

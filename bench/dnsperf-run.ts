@@ -23,6 +23,8 @@ export interface DnsperfOptions {
   dnssecOk: boolean;
   /** -t: per-query timeout in seconds. */
   timeoutSeconds?: number;
+  /** -Q: most queries per second (a paced client, for latency); unset: as fast as answers come. */
+  rate?: number;
 }
 
 export interface DnsperfResult {
@@ -33,6 +35,7 @@ export interface DnsperfResult {
   lost: number;
   runSeconds: number;
   avgLatencyMs: number;
+  maxLatencyMs: number;
   rcodes: Record<string, number>;
 }
 
@@ -40,6 +43,7 @@ export function dnsperfArgs(o: DnsperfOptions): string[] {
   const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.file, '-c', String(o.clients ?? 4), '-T', String(o.threads ?? 1), '-q', String(o.outstanding ?? 100), '-t', String(o.timeoutSeconds ?? 2)];
   if (o.seconds !== undefined) args.push('-l', String(o.seconds));
   if (o.passes !== undefined) args.push('-n', String(o.passes));
+  if (o.rate !== undefined) args.push('-Q', String(o.rate));
   args.push(o.dnssecOk ? '-D' : '-e');
   return args;
 }
@@ -66,11 +70,12 @@ export function parseDnsperfOutput(text: string): Omit<DnsperfResult, 'command'>
   const lost = num(/Queries lost:\s+(\d+)/);
   const runSeconds = num(/Run time \(s\):\s+([\d.]+)/);
   const latency = num(/Average Latency \(s\):\s+([\d.]+)/);
+  const maxLatency = num(/Average Latency \(s\):.*max ([\d.]+)\)/);
   if (qps === undefined || sent === undefined || completed === undefined || lost === undefined || runSeconds === undefined) return undefined;
   const rcodes: Record<string, number> = {};
   const line = /Response codes:\s*(.*)/.exec(text)?.[1] ?? '';
   for (const m of line.matchAll(/([A-Z]+) (\d+) \(/g)) rcodes[m[1]!] = Number(m[2]);
-  return { qps, sent, completed, lost, runSeconds, avgLatencyMs: (latency ?? 0) * 1000, rcodes };
+  return { qps, sent, completed, lost, runSeconds, avgLatencyMs: (latency ?? 0) * 1000, maxLatencyMs: (maxLatency ?? 0) * 1000, rcodes };
 }
 
 function run(cmd: string, args: string[], killAfterMs: number): Promise<{ code: number; stdout: string }> {

@@ -2,11 +2,11 @@
  * NDJSON import (one identity body per line, each with `name` or `user`), streamed: the body is split
  * line by line as it arrives, never held whole, and accepted names are committed every
  * `importBatchSize` names in one store transaction each. Lines are judged by ImportParser, on a
- * thread of its own for large bodies (import-thread.ts) while this thread commits. A bad line is rejected with its number and
- * every violation, and the rest goes on. If the client or the server dies mid-import, the committed
- * batches are complete and the uncommitted one is simply absent: the store is never half-written. The
- * answer is a report `{accepted, rejectedCount, rejected: [{line, errors}], batches, serial}` sent only
- * after the last batch has reached every DNS worker.
+ * thread of its own for large bodies (import-thread.ts) while this thread commits. A bad line is
+ * rejected with its number and every violation, and the rest goes on. If the client or the server
+ * dies mid-import, the committed batches are complete and the uncommitted one is simply absent: the
+ * store is never half-written. The answer is a report `{accepted, rejectedCount, rejected: [{line,
+ * errors}], batches, serial}` sent only after the last batch has reached every DNS worker.
  */
 import type { NamePut, ZoneInfo } from '../zone-store/types.js';
 import { checkMediaType } from './body-reader.js';

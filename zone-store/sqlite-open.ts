@@ -16,10 +16,11 @@ export function openDatabase(path: string, readonly: boolean): Database.Database
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
   }
-  // 2 MiB of page cache per file (better-sqlite3's build default is 16 MiB: with a catalog and 8
+  // 1 MiB of page cache per file (better-sqlite3's build default is 16 MiB: with a catalog and 8
   // shards per process that alone was ~147 MB of RSS once warm). The B-tree interior pages of a
   // million-name shard fit easily; leaf pages come from the OS page cache through pread, which
-  // costs microseconds and does not count against the process's memory.
+  // costs microseconds and does not count against the process's memory. Positive-answer rates
+  // with 1 and 2 MiB were within this VM's run-to-run spread (bench/README.md).
   db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   return db;
 }

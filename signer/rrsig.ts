@@ -56,10 +56,11 @@ export function signRrset(rrset: RrsetToSign, key: SigningKey, window: Signature
 
 /**
  * Like signRrset, with the canonical RR wire already built (the signature cache builds it once for
- * its key and for signing). `rrsetWire` must be canonicalRrsetWire(owner, type, ttl, rdatas).
+ * its key and for signing). `rrsetWire` must be canonicalRrsetWire(owner, type, ttl, rdatas);
+ * `signerWire`, when given, canonicalOwnerWire(signerName) (a zone signer keeps its apex's).
  */
-export function signCanonicalRrset(rrset: Omit<RrsetToSign, 'rdatas'>, rrsetWire: Buffer, key: SigningKey, window: SignatureWindow, signerName: string): Buffer {
-  const prefix = rrsigPrefixFor(rrset, key, window, signerName);
+export function signCanonicalRrset(rrset: Omit<RrsetToSign, 'rdatas'>, rrsetWire: Buffer, key: SigningKey, window: SignatureWindow, signerName: string, signerWire?: Buffer): Buffer {
+  const prefix = rrsigPrefixFor(rrset, key, window, signerName, signerWire);
   return Buffer.concat([prefix, signBytes(key.algorithm, key.privateKey, signingInput(prefix, rrsetWire))]);
 }
 

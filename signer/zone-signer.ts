@@ -129,7 +129,7 @@ export class ZoneSigner implements NodeSigner {
     const wire = canonicalRrsetWire(owner, type, ttl, rdatas);
     const rrset = { owner, type, ttl };
     return keys.map((key) => {
-      const sign = (): Buffer => signCanonicalRrset(rrset, wire, key, signatureWindow(now, owner, this.#validity), this.apex);
+      const sign = (): Buffer => signCanonicalRrset(rrset, wire, key, signatureWindow(now, owner, this.#validity), this.apex, this.#apexWire);
       const cache = this.#cache;
       return useCache && cache !== undefined ? cache.getOrSign(signatureCacheKey(wire, this.#apexWire, key), sign) : sign();
     });

@@ -1,14 +1,6 @@
 /**
- * mulberry32: a small, fast seeded PRNG for fuzz tests; the seed makes every run identical, so a
- * failure reproduces. (bench/fleet-data.ts keeps its own copy: benchmarks do not import tests.)
+ * mulberry32, the seeded PRNG the benchmarks use for their query files (bench/fleet-data.ts): the
+ * seed makes every fuzz run identical, so a failure reproduces. Tests may import benchmark code;
+ * benchmarks never import tests, so the one copy lives there.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../bench/fleet-data.js';

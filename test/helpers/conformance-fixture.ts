@@ -21,6 +21,10 @@ export const DEMO_NAMES = [
   '*._device.example.net.', // the test variant of the demo zone (server-fixture.ts)
 ] as const;
 
+/**
+ * Type codes as the RFCs number them, written out here rather than imported from core/rr-types.ts,
+ * so a wrong constant in the server is not mirrored by the tests that judge it.
+ */
 export const T = {
   SOA: 6,
   NS: 2,

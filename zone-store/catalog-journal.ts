@@ -22,7 +22,9 @@ export class CatalogJournal {
       insertChunk: db.prepare<[number, number, Buffer]>('INSERT INTO journal (version_id, chunk, rrs) VALUES (?, ?, ?)'),
       addRows: db.prepare<[number, number]>('UPDATE zones SET journal_rows = journal_rows + ? WHERE id = ?'),
       rowCount: db.prepare<[number], number>('SELECT journal_rows FROM zones WHERE id = ?').pluck(),
-      startOf: db.prepare<[number, number], number>('SELECT id FROM journal_versions WHERE zone_id = ? AND from_serial = ? ORDER BY id DESC LIMIT 1').pluck(),
+      // Newest first through journal_versions_zone ((zone_id, rowid) order): the serial a secondary
+      // asks IXFR from is normally among the last steps (migrations.ts, v2).
+      startOf: db.prepare<[number, number], number>('SELECT id FROM journal_versions INDEXED BY journal_versions_zone WHERE zone_id = ? AND from_serial = ? ORDER BY id DESC LIMIT 1').pluck(),
       versionsFrom: db.prepare<[number, number], VersionRow>('SELECT id, from_serial, to_serial FROM journal_versions WHERE zone_id = ? AND id >= ? ORDER BY id').raw(),
       chunksOf: db.prepare<[number], Buffer>('SELECT rrs FROM journal WHERE version_id = ? ORDER BY chunk').pluck(),
       oldest: db.prepare<[number], [number, number]>('SELECT id, rows FROM journal_versions WHERE zone_id = ? ORDER BY id').raw(),

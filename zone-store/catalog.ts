@@ -46,7 +46,7 @@ export class Catalog {
       insertOps: db.prepare<[number, number, number, Buffer]>('INSERT INTO pending_ops (batch, shard, zone_id, ops) VALUES (?, ?, ?, ?)'),
       pending: db.prepare<[], PendingRow>('SELECT batch, shard, zone_id, ops FROM pending_ops ORDER BY id').raw(),
       deletePending: db.prepare<[number]>('DELETE FROM pending_ops WHERE batch <= ?'),
-      setLastBatch: db.prepare<[number]>("INSERT INTO meta (key, value) VALUES ('last_batch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      maxPending: db.prepare<[], number | null>('SELECT max(batch) FROM pending_ops').pluck(),
     };
   }
 
@@ -63,12 +63,13 @@ export class Catalog {
     setMeta(this.db, 'shard_count', n);
   }
 
+  /**
+   * The highest batch number the catalog knows of: in the redo log, or in `meta.last_batch`, which
+   * data directories written before the store derived it (sqlite-zone-store.ts: lastBatchAtOpen)
+   * still hold. Nothing writes that row any more: it cost a page in every catalog commit.
+   */
   lastBatch(): number {
-    return Number(getMeta(this.db, 'last_batch') ?? 0);
-  }
-
-  setLastBatch(batch: number): void {
-    this.stmts.setLastBatch.run(batch);
+    return Math.max(Number(getMeta(this.db, 'last_batch') ?? 0), this.stmts.maxPending.get() ?? 0);
   }
 
   loadZones(): ZoneInfo[] {

@@ -78,7 +78,7 @@ export class SqliteZoneStore implements ZoneWriter {
     this.now = opts.now ?? unixNow;
     this.journalLimit = opts.journalLimit ?? DEFAULT_JOURNAL_LIMIT;
     this.failpoint = opts.failpoint;
-    this.lastBatch = this.catalog.lastBatch();
+    this.lastBatch = lastBatchAtOpen(this.catalog, this.shards);
     this.needsRecovery = !this.readonly;
     if (!this.readonly) this.recover();
     this.refresh();
@@ -345,7 +345,6 @@ export class SqliteZoneStore implements ZoneWriter {
       if (cleared > 0) this.catalog.clearPending(cleared);
       body();
       for (const [shard, ops] of byShard) this.catalog.addPendingOps(batch, shard, zoneId, ops);
-      this.catalog.setLastBatch(batch);
     });
     this.lastBatch = batch;
     if (this.appliedUncleared === cleared) this.appliedUncleared = 0;
@@ -399,6 +398,19 @@ export class SqliteZoneStore implements ZoneWriter {
     this.assertOpen();
     if (this.readonly) throw new StoreError(StoreErrorCode.READONLY, 'this zone store handle is read-only');
   }
+}
+
+/**
+ * The batch number to continue from. A shard ignores any batch at or below the one it last applied,
+ * so numbers must never go back: every batch that wrote rows is either still in the redo log or
+ * applied to the shards it touched (its log rows are cleared only after that), so the maximum over
+ * both is at least every number a shard has seen. A batch that touched no shard leaves no trace,
+ * and reusing its number is harmless because no shard recorded it.
+ */
+function lastBatchAtOpen(catalog: Catalog, shards: readonly Shard[]): number {
+  let last = catalog.lastBatch();
+  for (const s of shards) last = Math.max(last, s.appliedBatch());
+  return last;
 }
 
 function byOwner(a: ShardOp, b: ShardOp): number {

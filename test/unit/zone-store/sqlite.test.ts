@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { ancestorsBelow } from '../../../core/names.js';
 import { openSqliteStore, StoreErrorCode, isStoreError, shardFile, shardOf } from '../../../zone-store/index.js';
 import type { FailPoint, NameChange, SqliteStoreOptions, SqliteZoneStore } from '../../../zone-store/index.js';
+import { CATALOG_MIGRATIONS } from '../../../zone-store/migrations.js';
 import { NOW, runContract, tlsaSet } from './contract.js';
 
 function tempDir(): string {
@@ -127,12 +128,56 @@ describe('zone-store sqlite specifics', () => {
     db.close();
     assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /999/.test(e.message));
     const cat = new Database(join(dir, 'catalog.sqlite'));
-    cat.prepare("UPDATE meta SET value = 1 WHERE key = 'schema_version'").run();
+    cat.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(CATALOG_MIGRATIONS.length);
     cat.close();
     const shard = new Database(join(dir, shardFile(0)));
     shard.prepare("UPDATE meta SET value = 999 WHERE key = 'schema_version'").run();
     shard.close();
     assert.throws(() => openSqliteStore(dir), (e: unknown) => isStoreError(e, StoreErrorCode.SCHEMA_TOO_NEW) && /shard/.test(e.message));
+  });
+
+  it('migrates a version-1 catalog and keeps its journal, zones and tokens', () => {
+    const s = openStore({ shards: 4 });
+    s.createZone(Z);
+    s.applyChanges(Z, puts(['a.' + Z, 'b.' + Z]));
+    s.applyChanges(Z, [{ op: 'delete', owner: 'a.' + Z }]);
+    s.addToken({ hash: 'ee'.repeat(32), zones: [Z], write: false, admin: false, description: 'reader' });
+    s.close();
+    // Rebuild the journal tables the way schema version 1 made them (AUTOINCREMENT, two indexes,
+    // a rowid journal), rows included, and mark the file as version 1.
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    db.exec(`
+      CREATE TABLE jv1 (id INTEGER PRIMARY KEY AUTOINCREMENT, zone_id INTEGER NOT NULL,
+        from_serial INTEGER NOT NULL, to_serial INTEGER NOT NULL, rows INTEGER NOT NULL);
+      INSERT INTO jv1 SELECT id, zone_id, from_serial, to_serial, rows FROM journal_versions;
+      DROP TABLE journal_versions;
+      ALTER TABLE jv1 RENAME TO journal_versions;
+      CREATE INDEX journal_versions_zone ON journal_versions (zone_id);
+      CREATE INDEX journal_versions_from ON journal_versions (zone_id, from_serial);
+      CREATE TABLE j1 (version_id INTEGER NOT NULL, chunk INTEGER NOT NULL, rrs BLOB NOT NULL, PRIMARY KEY (version_id, chunk));
+      INSERT INTO j1 SELECT version_id, chunk, rrs FROM journal;
+      DROP TABLE journal;
+      ALTER TABLE j1 RENAME TO journal;
+      UPDATE meta SET value = 1 WHERE key = 'schema_version';
+    `);
+    assert.equal(db.prepare("SELECT count(*) FROM sqlite_sequence WHERE name = 'journal_versions'").pluck().get(), 1);
+    db.close();
+    const r = openStore();
+    const z = r.getZone(Z)!;
+    const steps = r.readJournal(z, NOW)!;
+    assert.deepEqual(steps.map((e) => [e.fromSerial, e.toSerial, e.added.length, e.deleted.length]), [[NOW, NOW + 1, 2, 0], [NOW + 1, NOW + 2, 0, 1]]);
+    assert.equal(r.readJournal(z, NOW + 1)!.length, 1);
+    r.applyChanges(Z, puts(['c.' + Z]));
+    assert.deepEqual(r.readJournal(z, NOW + 2)!.map((e) => e.added.map((rr) => rr.owner)), [['c.' + Z]]);
+    assert.equal(r.findToken('ee'.repeat(32))!.write, false);
+    r.close();
+    const after = new Database(join(dir, 'catalog.sqlite'), { readonly: true });
+    assert.equal(after.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), CATALOG_MIGRATIONS.length);
+    const sql = (name: string): string => after.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(name) as string;
+    assert.match(sql('journal'), /WITHOUT ROWID/);
+    assert.doesNotMatch(sql('journal_versions'), /AUTOINCREMENT/);
+    assert.equal(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_versions_from'").pluck().get(), 0);
+    after.close();
   });
 
   it('refuses a read-only open of a schema the writer has not migrated', () => {
@@ -225,6 +270,36 @@ describe('zone-store sqlite specifics', () => {
       again.close();
       assert.equal(pendingRows(), 0, 'a clean close leaves an empty redo log');
       s.close();
+    });
+
+    it('numbers batches past every shard\'s applied batch after a clean reopen (no counter row is written)', () => {
+      const applied = (): number[] =>
+        Array.from({ length: 4 }, (_, i) => {
+          const db = new Database(join(dir, shardFile(i)), { readonly: true });
+          const v = Number(db.prepare("SELECT value FROM meta WHERE key = 'applied_batch'").pluck().get());
+          db.close();
+          return v;
+        });
+      const s = openStore({ shards: 4 });
+      s.createZone(Z);
+      for (const o of owners.slice(0, 20)) s.applyChanges(Z, puts([o]));
+      s.close();
+      const before = applied();
+      assert.ok(Math.max(...before) >= 20, `shards applied ${before.join(',')}`);
+      const catalog = new Database(join(dir, 'catalog.sqlite'), { readonly: true });
+      assert.equal(catalog.prepare('SELECT count(*) FROM pending_ops').pluck().get(), 0);
+      assert.equal(catalog.prepare("SELECT count(*) FROM meta WHERE key = 'last_batch'").pluck().get(), 0);
+      catalog.close();
+      // Every shard must take the next writes: a reused batch number would be skipped as applied.
+      const again = openStore();
+      for (const o of owners.slice(20, 40)) again.applyChanges(Z, puts([o], 2));
+      again.applyChanges(Z, puts(owners.slice(0, 20), 3));
+      const z = again.getZone(Z)!;
+      assert.equal(again.countNames(z), 40);
+      for (const o of owners.slice(0, 20)) assert.deepEqual(again.getNode(z, o)?.rrsets[0]?.rdatas, tlsaSet(3).rdatas, o);
+      for (const o of owners.slice(20, 40)) assert.ok(again.getNode(z, o), o);
+      const after = applied();
+      for (let i = 0; i < 4; i++) assert.ok(after[i]! > before[i]!, `shard ${i}: ${before[i]} → ${after[i]}`);
     });
 
     it('recovers in the same process before the next write', () => {

@@ -11,6 +11,7 @@ import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { runIdzoneOk, type CliRun } from './server-process.js';
+import { openSqliteStore } from '../zone-store/index.js';
 
 export const FLEET_ZONE = '_device.bench.example.';
 
@@ -100,9 +101,13 @@ export async function prepareFleet(workDir: string, devices: number, reuse: bool
   const dataDir = join(base, 'data');
   const ndjson = join(base, 'fleet.ndjson');
   mkdirSync(base, { recursive: true });
-  if (reuse && existsSync(dataDir) && (await fleetNameCount(dataDir)) === devices) {
-    log(`reusing imported fleet in ${dataDir}`);
-    return { dataDir, ndjson, devices, generateSeconds: 0 };
+  if (reuse && existsSync(dataDir)) {
+    const held = await fleetNameCount(dataDir, log);
+    if (held === devices) {
+      log(`reusing imported fleet in ${dataDir}`);
+      return { dataDir, ndjson, devices, generateSeconds: 0 };
+    }
+    log(`${dataDir} holds ${held ?? 'no readable'} fleet names, not ${devices}: generating it again`);
   }
   log(`generating ${devices} devices into ${ndjson}`);
   const t0 = performance.now();
@@ -115,14 +120,34 @@ export async function prepareFleet(workDir: string, devices: number, reuse: bool
   return { dataDir, ndjson, devices, generateSeconds, importRun, zoneCreateSeconds: created.seconds };
 }
 
-/** Names in the fleet zone per `idzone zone list`; undefined when the directory is not usable. */
-export async function fleetNameCount(dataDir: string): Promise<number | undefined> {
-  try {
+/**
+ * Names in the fleet zone per `idzone zone list`; undefined (with the reason logged) when the
+ * directory is not usable. A directory written by an older idzone is migrated first, by opening it
+ * once as the writer: `zone list` opens read-only and refuses a schema the writer has not migrated,
+ * and a fleet of a million names must not be thrown away for that.
+ */
+export async function fleetNameCount(dataDir: string, log: (s: string) => void = () => {}): Promise<number | undefined> {
+  const list = async (): Promise<number | undefined> => {
     const r = await runIdzoneOk(['zone', 'list', '--data-dir', dataDir], 60_000);
     const line = r.stdout.split('\n').find((l) => l.startsWith(`${FLEET_ZONE}\t`));
     const m = line === undefined ? null : /\t(\d+) names\t/.exec(line);
     return m ? Number(m[1]) : undefined;
-  } catch {
+  };
+  try {
+    return await list();
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!message.includes('ERR_STORE_SCHEMA_TOO_OLD') && !message.includes('start the writer first')) {
+      log(`idzone zone list failed on ${dataDir}: ${message.slice(0, 300)}`);
+      return undefined;
+    }
+  }
+  log(`migrating ${dataDir} to this build's schema`);
+  try {
+    openSqliteStore(dataDir, { create: false }).close();
+    return await list();
+  } catch (err) {
+    log(`cannot migrate ${dataDir}: ${(err as Error).message.slice(0, 300)}`);
     return undefined;
   }
 }

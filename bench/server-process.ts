@@ -178,21 +178,29 @@ export interface IdleWait {
   cpuSeconds: number;
 }
 
+/** Consecutive quiet one-second windows that count as idle. */
+const IDLE_WINDOWS = 3;
+
 /**
- * Waits until the server tree uses less than `threshold` of one core over a one-second window (no
- * queries are sent meanwhile), for at most `maxSeconds`. Background passes after start-up (the
- * re-signing scan) would otherwise be measured as query cost.
+ * Waits until the server tree uses less than `threshold` of one core in each of IDLE_WINDOWS
+ * consecutive one-second windows (no queries are sent meanwhile), for at most `maxSeconds`.
+ * Background passes after start-up (the re-signing scan) would otherwise be measured as query
+ * cost. One quiet window was not enough: the scan sleeps between pages to stay within a quarter of
+ * a core, and a single window between two pages passed for idle while a million-name scan had a
+ * minute left to run (NXDOMAIN DO=1 then measured at a third of its rate).
  */
 export async function waitForIdle(pid: number, maxSeconds: number, threshold = 0.1): Promise<IdleWait> {
   const t0 = performance.now();
   const cpu0 = processTreeCpuSeconds(pid);
   let last = cpu0;
+  let quiet = 0;
   while ((performance.now() - t0) / 1000 < maxSeconds) {
     await new Promise((r) => setTimeout(r, 1000));
     const now = processTreeCpuSeconds(pid);
     const used = now - last;
     last = now;
-    if (used < threshold) return { idle: true, seconds: (performance.now() - t0) / 1000, cpuSeconds: now - cpu0 };
+    quiet = used < threshold ? quiet + 1 : 0;
+    if (quiet >= IDLE_WINDOWS) return { idle: true, seconds: (performance.now() - t0) / 1000, cpuSeconds: now - cpu0 };
   }
   return { idle: false, seconds: (performance.now() - t0) / 1000, cpuSeconds: last - cpu0 };
 }

@@ -7,7 +7,9 @@
  * no signing on the query path; target ≥ 60,000/s each); then, with the server stopped, the time to
  * re-sign the whole zone (zone-resign.ts). The server runs once per `--signing-threads` value
  * (default 0 and 1: denial signatures on the answering thread, then on one signing thread), so the
- * effect of the thread is measured in the same run. Reuses the fleet that fleet.ts imported when it
+ * effect of the thread is measured in the same run. The same dnsperf run against a node:dgram server
+ * that answers without any DNS work (dgram-echo.ts) gives the ceiling of one Node.js thread on this
+ * machine, and each rate is also shown as a fraction of it. Reuses the fleet that fleet.ts imported when it
  * holds N names, else generates and imports one.
  *
  *   node dist/bench/signing.js [--devices N | --quick] [--out bench/out] [--work-dir DIR]
@@ -22,7 +24,8 @@ import { FLEET_ZONE, prepareFleet } from './fleet-data.js';
 import { makeQueryFiles, runDnsperfMeasured, startAndTime, type MeasuredDnsperf } from './fleet-server.js';
 import { measureSigningRates, type RateResult } from './signing-rate.js';
 import { resignWholeZone, type ResignReport } from './zone-resign.js';
-import { waitForIdle, type IdleWait } from './server-process.js';
+import { freePort, waitForIdle, type IdleWait } from './server-process.js';
+import { startDgramEcho } from './dgram-echo.js';
 
 const TARGET_NX_FRACTION = 0.8;
 const TARGET_STORED_QPS = 60_000;
@@ -79,7 +82,20 @@ async function measureServer(dataDir: string, devices: number, o: Options, threa
   }
 }
 
-function summarise(devices: number, rates: RateResult[], runs: ServerRun[], resign: ResignReport | undefined): string {
+/** dnsperf with the positive query file against a server that does no DNS work. */
+async function measureEcho(devices: number, o: Options): Promise<MeasuredDnsperf> {
+  const files = await makeQueryFiles(join(o.workDir, `fleet-${devices}`), devices);
+  const port = await freePort();
+  const echo = await startDgramEcho(port);
+  try {
+    progress(`dnsperf against a bare node:dgram echo server, ${o.seconds} s`);
+    return await runDnsperfMeasured(echo.pid, { port, file: files.positive, seconds: o.seconds, dnssecOk: true });
+  } finally {
+    await echo.stop();
+  }
+}
+
+function summarise(devices: number, rates: RateResult[], runs: ServerRun[], resign: ResignReport | undefined, echo: MeasuredDnsperf): string {
   const ecdsa = rates[0]!;
   const rateTable = formatTable('raw signing rate, one core, one TLSA RRset (in this process)', [
     ['implementation', 'signatures/s', 'per CPU-second', 'count'],
@@ -88,7 +104,8 @@ function summarise(devices: number, rates: RateResult[], runs: ServerRun[], resi
   const q = (r: MeasuredDnsperf | undefined): string => (r === undefined ? '-' : `${fmt.int(r.qps)}${r.lost > 0 ? ` (${r.lost} lost)` : ''}`);
   const perCpu = (r: MeasuredDnsperf | undefined): string => fmt.int(r?.perServerCpuSecond);
   const atLeast = (r: MeasuredDnsperf | undefined): string => fmt.verdict(r === undefined ? undefined : r.qps >= TARGET_STORED_QPS);
-  const rows: string[][] = [['signing threads', 'measure', 'per second', 'per server CPU-s', 'target', 'verdict']];
+  const ofEcho = (r: MeasuredDnsperf | undefined): string => (r === undefined ? '-' : fmt.pct(r.qps / echo.qps));
+  const rows: string[][] = [['signing threads', 'measure', 'per second', 'per server CPU-s', 'of echo', 'target', 'verdict']];
   for (const run of runs) {
     const nx = run.qps['nxdomain DO=1'];
     const pos = run.qps['positive TLSA DO=1'];
@@ -98,13 +115,14 @@ function summarise(devices: number, rates: RateResult[], runs: ServerRun[], resi
     const cpuFraction = nx === undefined ? undefined : nx.perServerCpuSecond / ecdsa.perCpuSecond;
     const t = String(run.threads);
     rows.push(
-      [t, 'random NXDOMAIN DO=1 qps', q(nx), perCpu(nx), '', ''],
-      [t, '  fraction of ECDSA signing rate', fmt.pct(fraction), fmt.pct(cpuFraction), '>= 80 %', fmt.verdict(fraction === undefined ? undefined : fraction >= TARGET_NX_FRACTION)],
-      [t, 'random positive TLSA DO=1 qps', q(pos), perCpu(pos), '>= 60,000', atLeast(pos)],
-      [t, 'random NODATA DO=1 qps', q(nodata), perCpu(nodata), '>= 60,000', atLeast(nodata)],
+      [t, 'random NXDOMAIN DO=1 qps', q(nx), perCpu(nx), ofEcho(nx), '', ''],
+      [t, '  fraction of ECDSA signing rate', fmt.pct(fraction), fmt.pct(cpuFraction), '', '>= 80 %', fmt.verdict(fraction === undefined ? undefined : fraction >= TARGET_NX_FRACTION)],
+      [t, 'random positive TLSA DO=1 qps', q(pos), perCpu(pos), ofEcho(pos), '>= 60,000', atLeast(pos)],
+      [t, 'random NODATA DO=1 qps', q(nodata), perCpu(nodata), ofEcho(nodata), '>= 60,000', atLeast(nodata)],
     );
   }
-  rows.push(['', 're-sign whole zone', resign === undefined ? 'skipped' : `${fmt.s(resign.seconds)} (${fmt.int(resign.namesPerSecond)} names/s)`, '', '', '']);
+  rows.push(['-', 'bare node:dgram echo, no DNS work', q(echo), perCpu(echo), '100 %', '', '']);
+  rows.push(['', 're-sign whole zone', resign === undefined ? 'skipped' : `${fmt.s(resign.seconds)} (${fmt.int(resign.namesPerSecond)} names/s)`, '', '', '', '']);
   const server = formatTable(`idzone serve --workers 1 --signing-threads N, zone of ${devices.toLocaleString('en-US')} devices (dnsperf -c 4 -q 100 -D)`, rows);
   const method = resign === undefined ? '' : `re-sign method: ${resign.method}; ${fmt.int(resign.resigned)} of ${fmt.int(resign.names)} names re-signed\n`;
   return rateTable + server + method;
@@ -118,12 +136,13 @@ async function main(): Promise<void> {
   const fleet = await prepareFleet(o.workDir, o.devices, true, progress);
   const runs: ServerRun[] = [];
   for (const threads of o.signingThreads) runs.push(await measureServer(fleet.dataDir, o.devices, o, threads));
+  const echo = await measureEcho(o.devices, o);
   let resign: ResignReport | undefined;
   if (o.resign) {
     progress(`re-signing ${FLEET_ZONE} (${o.devices} names), server stopped`);
     resign = await resignWholeZone(fleet.dataDir, FLEET_ZONE);
   }
-  process.stdout.write(summarise(o.devices, rates, runs, resign));
+  process.stdout.write(summarise(o.devices, rates, runs, resign, echo));
   for (const run of runs) {
     const { settle } = run;
     process.stdout.write(`${run.threads} signing thread(s): background work after start-up, before the dnsperf runs: ${settle.cpuSeconds.toFixed(1)} CPU-s over ${settle.seconds.toFixed(0)} s${settle.idle ? '' : ' (still busy when --settle-max ran out)'}\n`);
@@ -141,6 +160,7 @@ async function main(): Promise<void> {
       nxdomainFractionPerCpuSecond: (r.qps['nxdomain DO=1']?.perServerCpuSecond ?? 0) / ecdsa.perCpuSecond,
     })),
     resign: resign ?? 'skipped',
+    dgramEcho: echo,
   });
   process.stdout.write(`\nJSON: ${file}\n`);
 }

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import dnsPacket from 'dns-packet';
 import { openSqliteStore } from '../zone-store/index.js';
-import { SignatureCache } from '../signer/signature-cache.js';
+import { SERVER_ADMISSION_WINDOW, SignatureCache } from '../signer/signature-cache.js';
 import { SigningPool } from '../signer/signing-pool.js';
 import { SigningProvider } from '../server/dnssec/signing-provider.js';
 import { AnswerCache } from '../server/query/answer-cache.js';
@@ -74,7 +74,7 @@ async function run(base: string, n: number, window: number, out: string, kindsAs
       const pool = threads > 0 ? new SigningPool({ threads, onError: (m) => progress(m) }) : undefined;
       try {
         const clock = (): number => Math.floor(Date.now() / 1000);
-        const dnssec = new SigningProvider({ dataDir: join(base, 'data'), reader: store, cache: new SignatureCache({ maxBytes: 8 << 20, clock }), clock, log: () => {}, pool });
+        const dnssec = new SigningProvider({ dataDir: join(base, 'data'), reader: store, cache: new SignatureCache({ maxBytes: 8 << 20, clock, admissionWindow: SERVER_ADMISSION_WINDOW }), clock, log: () => {}, pool });
         const cache = new AnswerCache(8 << 20);
         const handler = createQueryHandler({ reader: store, dnssec, cache, probes: new ProbeCache(), metrics: createQueryMetrics(new Registry(), () => cache.stats), log: () => {} });
         // A signing thread changes only what needs a fresh signature: the denial of a random name.

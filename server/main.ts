@@ -18,7 +18,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ClusterRegistry } from './cluster-metrics.js';
 import { createApiConfig } from '../api/api-config.js';
 import { createApiServer } from '../api/api-server.js';
-import { SignatureCache } from '../signer/signature-cache.js';
+import { SERVER_ADMISSION_WINDOW, SignatureCache } from '../signer/signature-cache.js';
 import { SigningPool } from '../signer/signing-pool.js';
 import type { SqliteZoneStore } from '../zone-store/sqlite-zone-store.js';
 import { countingSigner, registerDnssecMetrics, type SignatureCounts } from './dnssec/dnssec-metrics.js';
@@ -90,7 +90,7 @@ export const WORKER_ENTRY = fileURLToPath(new URL('./worker-main.js', import.met
 export const clock = (): number => Math.floor(Date.now() / 1000);
 
 export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log: LogFn): Promise<RunningServer> {
-  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: SERVER_ADMISSION_WINDOW });
   const keys = new KeyService({ dataDir: cfg.dataDir, store, log, clock, cache: sigCache, signerOptions: signerOptionsOf(cfg) });
   keys.loadAll();
   const sigCounts: SignatureCounts = { write: 0, resign: 0 };

@@ -6,7 +6,7 @@
  */
 import { Registry } from 'prom-client';
 import { serveMetricsToPrimary } from './cluster-metrics.js';
-import { SignatureCache } from '../signer/signature-cache.js';
+import { SERVER_ADMISSION_WINDOW, SignatureCache } from '../signer/signature-cache.js';
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import { registerDnssecMetrics } from './dnssec/dnssec-metrics.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const store = openSqliteStore(cfg.dataDir, { readonly: true });
   const registry = new Registry();
   serveMetricsToPrimary(registry);
-  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: 65536 });
+  const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: SERVER_ADMISSION_WINDOW });
   const pool = createSigningPool(cfg, log);
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });

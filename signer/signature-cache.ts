@@ -44,6 +44,12 @@ export interface SignatureCacheStats {
   bytes: number;
 }
 
+/**
+ * The admission window every serving process uses (server/main.ts, server/worker-main.ts): recent
+ * misses remembered, so a signature is kept from its second request within that many misses.
+ */
+export const SERVER_ADMISSION_WINDOW = 65536;
+
 /** Rough cost of a Map entry, its key string and the Buffer object beyond the payload. */
 const ENTRY_OVERHEAD = 160;
 

@@ -47,6 +47,7 @@ export class Catalog {
       pending: db.prepare<[], PendingRow>('SELECT batch, shard, zone_id, ops FROM pending_ops ORDER BY id').raw(),
       deletePending: db.prepare<[number]>('DELETE FROM pending_ops WHERE batch <= ?'),
       maxPending: db.prepare<[], number | null>('SELECT max(batch) FROM pending_ops').pluck(),
+      deleteMeta: db.prepare<[string]>('DELETE FROM meta WHERE key = ?'),
     };
   }
 
@@ -94,9 +95,24 @@ export class Catalog {
     return Number(this.stmts.insertZone.run(name, serial, JSON.stringify(settings), createdAt).lastInsertRowid);
   }
 
-  /** Removes a zone's catalog rows: the zone, its keys and its journal. */
+  /** The zone's recorded re-signing check (JSON), see ResignPassRecord. */
+  resignPass(zoneId: number): string | undefined {
+    const v = getMeta(this.db, resignPassKey(zoneId));
+    return typeof v === 'string' ? v : undefined;
+  }
+
+  setResignPass(zoneId: number, json: string): void {
+    setMeta(this.db, resignPassKey(zoneId), json);
+  }
+
+  clearResignPass(zoneId: number): void {
+    this.stmts.deleteMeta.run(resignPassKey(zoneId));
+  }
+
+  /** Removes a zone's catalog rows: the zone, its keys, its journal and its re-signing record. */
   deleteZone(zoneId: number): void {
     this.stmts.deleteZone.run(zoneId);
+    this.clearResignPass(zoneId);
     this.credentials.deleteKeysOf(zoneId);
     this.journal.deleteZone(zoneId);
   }
@@ -141,4 +157,8 @@ export class Catalog {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function resignPassKey(zoneId: number): string {
+  return `resign_pass:${zoneId}`;
 }

@@ -6,7 +6,7 @@
  */
 import { nextSerial, compareSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor } from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor, ResignPassRecord } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -37,6 +37,7 @@ export class MemoryZoneStore implements ZoneWriter {
   private readonly zones = new ZoneIndex();
   private readonly data = new Map<number, ZoneData>();
   private readonly keys = new Map<number, KeyRecord>();
+  private readonly resignPasses = new Map<number, ResignPassRecord>();
   private readonly tokens = new Map<number, TokenRecord>();
   private readonly events = new EventHub();
   private readonly now: () => number;
@@ -137,6 +138,7 @@ export class MemoryZoneStore implements ZoneWriter {
     }
     this.zones.remove(zone);
     this.data.delete(zone.id);
+    this.resignPasses.delete(zone.id);
     for (const [id, k] of this.keys) if (k.zoneId === zone.id) this.keys.delete(id);
     this.events.emit({ kind: 'zones' });
     return true;
@@ -147,6 +149,7 @@ export class MemoryZoneStore implements ZoneWriter {
     const settings = mergeSettings(zone.settings, patch);
     const serial = nextSerial(zone.serial);
     const ns = nsJournal(zone.name, zone.settings, settings);
+    this.resignPasses.delete(zone.id);
     this.appendJournal(zone, { fromSerial: zone.serial, toSerial: serial, ...ns });
     const updated: ZoneInfo = { ...zone, serial, settings };
     this.zones.set(updated);
@@ -170,6 +173,7 @@ export class MemoryZoneStore implements ZoneWriter {
     };
     const plan = planChanges({ ...zone, serial }, input, reader, opts.deferSigning === true ? undefined : this.signer);
     this.applyPlan(d, plan);
+    if (opts.deferSigning === true) this.resignPasses.delete(zone.id);
     this.appendJournal(zone, { fromSerial: zone.serial, toSerial: serial, deleted: plan.deleted, added: plan.added });
     this.zones.set({ ...zone, serial });
     this.events.emit(opts.deferSigning === true ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
@@ -180,6 +184,7 @@ export class MemoryZoneStore implements ZoneWriter {
     if (this.zones.getById(key.zoneId) === undefined) throw new StoreError(StoreErrorCode.ZONE_NOT_FOUND, `no zone with id ${key.zoneId}`);
     const rec: KeyRecord = { ...key, id: this.nextKeyId++ };
     this.keys.set(rec.id, rec);
+    this.resignPasses.delete(rec.zoneId);
     this.emitKeys(rec.zoneId);
     return { ...rec };
   }
@@ -189,7 +194,19 @@ export class MemoryZoneStore implements ZoneWriter {
     if (k === undefined) throw new StoreError(StoreErrorCode.KEY_NOT_FOUND, `no key with id ${id}`);
     if (patch.state !== undefined) k.state = patch.state;
     if (patch.changedAt !== undefined) k.changedAt = patch.changedAt;
+    this.resignPasses.delete(k.zoneId);
     this.emitKeys(k.zoneId);
+  }
+
+  resignPass(zoneName: string): ResignPassRecord | undefined {
+    const zone = this.zones.get(zoneName);
+    const rec = zone === undefined ? undefined : this.resignPasses.get(zone.id);
+    return rec === undefined ? undefined : { checkedAt: rec.checkedAt, zskTags: [...rec.zskTags] };
+  }
+
+  recordResignPass(zoneName: string, pass: ResignPassRecord): void {
+    const zone = this.requireZone(zoneName);
+    this.resignPasses.set(zone.id, { checkedAt: pass.checkedAt, zskTags: [...pass.zskTags] });
   }
 
   storeSignatures(zoneName: string, nodes: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[]): void {

@@ -10,7 +10,7 @@
  */
 import { nextSerial } from '../core/rrset.js';
 import type {
-  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor } from './types.js';
+  ChangeResult, JournalEntry, KeyRecord, NameChange, NodeSigner, StoreEvent, StoredNode, TokenRecord, ZoneInfo, ZoneSettings, ZoneWriter, ApplyOptions, ScanCursor, ResignPassRecord } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
@@ -211,6 +211,7 @@ export class SqliteZoneStore implements ZoneWriter {
     const ns = nsJournal(zone.name, zone.settings, settings);
     this.catalog.transaction(() => {
       this.catalog.setSettings(zone.id, settings, serial);
+      this.catalog.clearResignPass(zone.id);
       this.catalog.journal.append(zone.id, { fromSerial: zone.serial, toSerial: serial, ...ns });
       this.catalog.journal.prune(zone.id, this.journalLimit);
     });
@@ -229,7 +230,12 @@ export class SqliteZoneStore implements ZoneWriter {
     const input = normaliseChanges(zone.name, changes);
     const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), opts.deferSigning === true ? undefined : this.signer);
     const byShard = this.shardOps(zone.id, plan.writes);
-    const batch = this.commitCatalog(zone.id, byShard, () => this.recordChange(zone, serial, plan));
+    const unsigned = opts.deferSigning === true;
+    const batch = this.commitCatalog(zone.id, byShard, () => {
+      this.recordChange(zone, serial, plan);
+      // Names stored unsigned: the last re-signing check no longer covers every name.
+      if (unsigned) this.catalog.clearResignPass(zone.id);
+    });
     this.zones.set({ ...zone, serial });
     this.applyShards(batch, byShard);
     this.events.emit(opts.deferSigning === true ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
@@ -240,7 +246,10 @@ export class SqliteZoneStore implements ZoneWriter {
     this.assertWritable();
     const zone = this.zones.getById(key.zoneId);
     if (zone === undefined) throw new StoreError(StoreErrorCode.ZONE_NOT_FOUND, `no zone with id ${key.zoneId}`);
-    const rec = this.catalog.credentials.insertKey(key);
+    const rec = this.catalog.transaction(() => {
+      this.catalog.clearResignPass(zone.id);
+      return this.catalog.credentials.insertKey(key);
+    });
     this.keys.push(rec);
     this.events.emit({ kind: 'keys', zone: zone.name });
     return { ...rec };
@@ -251,10 +260,26 @@ export class SqliteZoneStore implements ZoneWriter {
     const old = this.catalog.credentials.key(id);
     if (old === undefined) throw new StoreError(StoreErrorCode.KEY_NOT_FOUND, `no key with id ${id}`);
     const next = { ...old, ...definedOnly(patch) };
-    this.catalog.credentials.updateKey(id, next.state, next.changedAt);
+    this.catalog.transaction(() => {
+      this.catalog.clearResignPass(old.zoneId);
+      this.catalog.credentials.updateKey(id, next.state, next.changedAt);
+    });
     this.keys = this.keys.map((k) => (k.id === id ? next : k));
     const zone = this.zones.getById(old.zoneId);
     if (zone !== undefined) this.events.emit({ kind: 'keys', zone: zone.name });
+  }
+
+  resignPass(zoneName: string): ResignPassRecord | undefined {
+    this.assertOpen();
+    const zone = this.zones.get(zoneName);
+    const json = zone === undefined ? undefined : this.catalog.resignPass(zone.id);
+    return json === undefined ? undefined : parseResignPass(json);
+  }
+
+  recordResignPass(zoneName: string, pass: ResignPassRecord): void {
+    this.assertWritable();
+    const zone = requireZone(this.zones, zoneName);
+    this.catalog.setResignPass(zone.id, JSON.stringify({ checkedAt: pass.checkedAt, zskTags: [...pass.zskTags] }));
   }
 
   storeSignatures(zoneName: string, nodes: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[]): void {
@@ -397,6 +422,18 @@ export class SqliteZoneStore implements ZoneWriter {
   private assertWritable(): void {
     this.assertOpen();
     if (this.readonly) throw new StoreError(StoreErrorCode.READONLY, 'this zone store handle is read-only');
+  }
+}
+
+/** A stored ResignPassRecord, or undefined when the row is not one (never trusted blindly). */
+function parseResignPass(json: string): ResignPassRecord | undefined {
+  try {
+    const v = JSON.parse(json) as { checkedAt?: unknown; zskTags?: unknown };
+    if (typeof v.checkedAt !== 'number' || !Number.isInteger(v.checkedAt) || !Array.isArray(v.zskTags)) return undefined;
+    if (!v.zskTags.every((t) => Number.isInteger(t) && t >= 0 && t <= 0xffff)) return undefined;
+    return { checkedAt: v.checkedAt, zskTags: v.zskTags as number[] };
+  } catch {
+    return undefined;
   }
 }
 

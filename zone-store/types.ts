@@ -167,6 +167,19 @@ export interface NodeSigner {
   signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): { rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] };
 }
 
+/**
+ * The last complete re-signing check of a zone (server/dnssec/resigner.ts), kept across restarts so
+ * a restarted server does not walk every name again. Stores forget it whenever it could be wrong:
+ * a write that stores names unsigned (deferSigning), any key change, a settings change, and the
+ * zone's deletion.
+ */
+export interface ResignPassRecord {
+  /** Unix seconds at which the pass finished. */
+  checkedAt: number;
+  /** Key tags of the active ZSKs every stored signature was checked against. */
+  zskTags: number[];
+}
+
 export interface ZoneWriter extends ZoneReader {
   createZone(name: string, settings?: Partial<ZoneSettings>): ZoneInfo;
   deleteZone(name: string): boolean;
@@ -179,6 +192,10 @@ export interface ZoneWriter extends ZoneReader {
   applyChanges(zone: string, changes: NameChange[], opts?: ApplyOptions): ChangeResult;
   addKey(key: Omit<KeyRecord, 'id'>): KeyRecord;
   updateKey(id: number, patch: Partial<Pick<KeyRecord, 'state' | 'changedAt'>>): void;
+  /** The zone's last recorded re-signing check, if still valid (see ResignPassRecord). */
+  resignPass(zone: string): ResignPassRecord | undefined;
+  /** Records a finished re-signing check of `zone`. */
+  recordResignPass(zone: string, pass: ResignPassRecord): void;
   /** Rewrites stored signatures of existing nodes without a serial bump (re-signing). */
   storeSignatures(zone: string, nodes: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[]): void;
   addToken(token: Omit<TokenRecord, 'id' | 'createdAt'>): TokenRecord;

@@ -421,6 +421,40 @@ export function runContract(label: string, factory: StoreFactory): void {
       });
     });
 
+    describe('re-signing record', () => {
+      const pass = { checkedAt: NOW + 10, zskTags: [4242, 17] };
+
+      it('keeps a finished pass through signed writes and re-signing', () => {
+        assert.equal(store.resignPass(Z), undefined);
+        store.recordResignPass(Z, pass);
+        assert.deepEqual(store.resignPass(Z), pass);
+        put('a.example.net.');
+        del('a.example.net.');
+        put('b.example.net.');
+        store.storeSignatures(Z, [{ owner: 'b.example.net.', rrsetSigs: [[]], nsec3Sigs: [] }]);
+        assert.deepEqual(store.resignPass(Z), pass, 'writes signed when written leave it valid');
+        assert.equal(store.resignPass('other.example.'), undefined);
+        expectCode(() => store.recordResignPass('other.example.', pass), StoreErrorCode.ZONE_NOT_FOUND);
+      });
+
+      it('forgets it on an unsigned write, a key change, a settings change and the zone\'s deletion', () => {
+        const forgets = (what: string, act: () => void): void => {
+          store.recordResignPass(Z, pass);
+          act();
+          assert.equal(store.resignPass(Z), undefined, what);
+        };
+        forgets('deferred signing', () => store.applyChanges(Z, [{ op: 'put', owner: 'c.example.net.', rrsets: [tlsaSet(2)] }], { deferSigning: true }));
+        let key = store.addKey(keyFor(zone.id));
+        forgets('a new key', () => (key = store.addKey(keyFor(zone.id))));
+        forgets('a key state change', () => store.updateKey(key.id, { state: 'retired', changedAt: NOW + 1 }));
+        forgets('a settings change', () => store.updateZoneSettings(Z, { defaultTtl: 120 }));
+        forgets('deletion', () => {
+          store.deleteZone(Z);
+          store.createZone(Z);
+        });
+      });
+    });
+
     function desc(owner: string): [number, number] {
       const n = node(owner);
       assert.ok(n !== undefined, `${owner} should be stored`);

@@ -87,6 +87,20 @@ describe('zone-store sqlite specifics', () => {
     assert.deepEqual(r.listNames(z, undefined, 10).map((n) => n.owner), ['a.b.' + Z, 'c.' + Z]);
   });
 
+  it('keeps the re-signing record across reopen, and ignores one that is not well-formed', () => {
+    const s = openStore();
+    s.createZone(Z);
+    s.recordResignPass(Z, { checkedAt: NOW, zskTags: [12345] });
+    s.close();
+    const r = openStore();
+    assert.deepEqual(r.resignPass(Z), { checkedAt: NOW, zskTags: [12345] });
+    r.close();
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    db.prepare("UPDATE meta SET value = '{\"checkedAt\": 1.5, \"zskTags\": [1]}' WHERE key LIKE 'resign_pass:%'").run();
+    db.close();
+    assert.equal(openStore().resignPass(Z), undefined);
+  });
+
   it('gives a read-only handle the writer commits, and refuses writes on it', () => {
     const w = openStore();
     w.createZone(Z);

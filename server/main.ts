@@ -42,6 +42,8 @@ export interface ServeConfig {
   workers: number;
   answerCacheBytes: number;
   signatureCacheBytes: number;
+  /** Bytes of each shard file read through a memory map, in every DNS process (0: none). */
+  mmapBytes: number;
   /** Signing threads per DNS process for denial proofs (0: sign on the answering thread). */
   signingThreads?: number;
   logLevel: LogLevel;

@@ -18,7 +18,7 @@ import { clock, createSigningPool, signerOptionsOf, type ServeConfig } from './m
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env['IDZONE_WORKER_CONFIG'] ?? '{}') as ServeConfig;
   const log = createLogger(cfg.logLevel, process.stderr, `[worker ${process.pid}] `);
-  const store = openSqliteStore(cfg.dataDir, { readonly: true });
+  const store = openSqliteStore(cfg.dataDir, { readonly: true, mmapBytes: cfg.mmapBytes });
   const registry = new Registry();
   serveMetricsToPrimary(registry);
   const sigCache = new SignatureCache({ maxBytes: cfg.signatureCacheBytes, clock, admissionWindow: SERVER_ADMISSION_WINDOW });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Catalog } from './catalog.js';
 import { Shard } from './shard.js';
 import { StoreError, StoreErrorCode } from './errors.js';
+import type { OpenOptions } from './sqlite-open.js';
 
 export const DEFAULT_SHARDS = 8;
 export const MAX_SHARDS = 256;
@@ -24,7 +25,8 @@ export interface DataDirHandles {
   shards: Shard[];
 }
 
-export function openDataDir(dir: string, readonly: boolean, create: boolean, shards: number | undefined): DataDirHandles {
+/** `shardOpen` applies to the shard files only: the catalog is read rarely and briefly. */
+export function openDataDir(dir: string, readonly: boolean, create: boolean, shards: number | undefined, shardOpen: OpenOptions = {}): DataDirHandles {
   const catalogPath = join(dir, CATALOG_FILE);
   if (!existsSync(catalogPath)) {
     if (readonly || !create) throw new StoreError(StoreErrorCode.NOT_FOUND, `no idzone data directory at ${dir} (missing ${CATALOG_FILE})`);
@@ -35,7 +37,7 @@ export function openDataDir(dir: string, readonly: boolean, create: boolean, sha
   try {
     const n = catalog.shardCount();
     if (n === undefined) throw new StoreError(StoreErrorCode.CORRUPT, `${catalogPath} does not record a shard count`);
-    for (let i = 0; i < n; i++) handles.shards.push(openShard(dir, i, n, readonly));
+    for (let i = 0; i < n; i++) handles.shards.push(openShard(dir, i, n, readonly, shardOpen));
     return handles;
   } catch (e) {
     closeDataDir(handles);
@@ -48,10 +50,10 @@ export function closeDataDir(h: DataDirHandles): void {
   h.catalog.close();
 }
 
-function openShard(dir: string, i: number, n: number, readonly: boolean): Shard {
+function openShard(dir: string, i: number, n: number, readonly: boolean, open: OpenOptions): Shard {
   const path = join(dir, shardFile(i));
   if (!existsSync(path)) throw new StoreError(StoreErrorCode.CORRUPT, `shard file ${path} is missing (the catalog records ${n} shards)`);
-  return new Shard(path, i, n, readonly);
+  return new Shard(path, i, n, readonly, open);
 }
 
 function createDataDir(dir: string, n: number): void {

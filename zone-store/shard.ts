@@ -5,7 +5,7 @@
  * after a crash knows exactly which batches it still lacks.
  */
 import type Database from 'better-sqlite3';
-import { openDatabase, checkpointDatabase } from './sqlite-open.js';
+import { openDatabase, checkpointDatabase, type OpenOptions } from './sqlite-open.js';
 import { SHARD_MIGRATIONS, getMeta, migrate, setMeta } from './migrations.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 
@@ -40,8 +40,8 @@ export class Shard {
   private readonly sigStmt: Database.Statement<[Buffer, number, string]>;
   private readonly applyTx: Database.Transaction<(batch: number, ops: readonly ShardOp[]) => void>;
 
-  constructor(path: string, readonly index: number, shardCount: number, readonly: boolean) {
-    this.db = openDatabase(path, readonly);
+  constructor(path: string, readonly index: number, shardCount: number, readonly: boolean, open: OpenOptions = {}) {
+    this.db = openDatabase(path, readonly, open);
     migrate(this.db, SHARD_MIGRATIONS, `shard ${path}`, readonly);
     if (!readonly && getMeta(this.db, 'shard_index') === undefined) {
       setMeta(this.db, 'shard_index', index);

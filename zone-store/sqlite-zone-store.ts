@@ -41,11 +41,13 @@ export interface SqliteStoreOptions {
   journalLimit?: number;
   /** Test hook called at each FailPoint; throwing from it simulates a crash there. */
   failpoint?: (point: FailPoint) => void;
+  /** Bytes of each shard file read through a memory map (sqlite-open.ts: OpenOptions); default 0. */
+  mmapBytes?: number;
 }
 
 export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): SqliteZoneStore {
   const readonly = opts.readonly ?? false;
-  const handles = openDataDir(dataDir, readonly, opts.create ?? !readonly, opts.shards);
+  const handles = openDataDir(dataDir, readonly, opts.create ?? !readonly, opts.shards, opts.mmapBytes === undefined ? {} : { mmapBytes: opts.mmapBytes });
   try {
     return new SqliteZoneStore(handles, opts);
   } catch (e) {

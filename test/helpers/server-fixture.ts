@@ -50,7 +50,7 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
   const log = createLogger(process.env['IDZONE_TEST_LOG'] === '1' ? 'debug' : 'error');
   if (opts.dataDir === undefined) prepareDataDir(dataDir);
   const lock = acquireWriterLock(dataDir, 'test');
-  const store = openSqliteStore(dataDir, { create: opts.dataDir === undefined });
+  const store = openSqliteStore(dataDir, { create: opts.dataDir === undefined, mmapBytes: overrides.mmapBytes ?? 0 });
   let tokenFile = join(dataDir, 'admin.token');
   if (opts.dataDir === undefined) {
     const keys = new KeyService({ dataDir, store, log, clock: () => Math.floor(Date.now() / 1000) });
@@ -69,6 +69,7 @@ export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts
     workers: 1,
     answerCacheBytes: 8 * 1024 * 1024,
     signatureCacheBytes: 8 * 1024 * 1024,
+    mmapBytes: 0,
     logLevel: 'error',
     metricsAccess: 'open',
     healthAccess: 'open',

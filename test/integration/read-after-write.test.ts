@@ -29,14 +29,17 @@ async function api(t: TestServer, method: string, path: string, body?: unknown):
   return { status: res.status, json: text.length > 0 ? JSON.parse(text) : undefined };
 }
 
-for (const workers of [1, 2]) {
-  describe(`read-after-write over the API (${workers} DNS process${workers > 1 ? 'es' : ''})`, function () {
+// The last variant reads the shards through a memory map (--mmap-mb) in the primary and in both
+// workers: a write must still be visible to the next query in every process.
+for (const [workers, mmapMb] of [[1, 0], [2, 0], [2, 64]] as const) {
+  const label = `${workers} DNS process${workers > 1 ? 'es' : ''}${mmapMb > 0 ? `, shards memory-mapped (${mmapMb} MiB)` : ''}`;
+  describe(`read-after-write over the API (${label})`, function () {
     this.timeout(60_000);
     let t: TestServer;
     let dir: string;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'idzone-raw-'));
-      t = await startTestServer({ workers });
+      t = await startTestServer({ workers, mmapBytes: mmapMb * 1024 * 1024 });
     });
     after(async () => {
       await t?.stop();

@@ -5,7 +5,7 @@
  * commits), schema-version refusal, shard layout and spread, and a bulk-import timing printout.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -99,6 +99,27 @@ describe('zone-store sqlite specifics', () => {
     db.prepare("UPDATE meta SET value = '{\"checkedAt\": 1.5, \"zskTags\": [1]}' WHERE key LIKE 'resign_pass:%'").run();
     db.close();
     assert.equal(openStore().resignPass(Z), undefined);
+  });
+
+  it('reads shard files through a memory map when asked to, and only then', () => {
+    const mapped = (): string[] =>
+      readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(dir) && /shard-\d+\.sqlite$/.test(l))
+        .map((l) => l.slice(l.indexOf(dir)));
+    const w = openStore({ shards: 2 });
+    w.createZone(Z);
+    w.applyChanges(Z, puts(['a.' + Z, 'b.' + Z, 'c.' + Z]));
+    // Pages still in the WAL are read from it; a checkpoint puts them in the shard files.
+    w.checkpoint();
+    assert.ok(w.getNode(w.getZone(Z)!, 'a.' + Z));
+    assert.deepEqual(mapped(), [], 'no map without mmapBytes');
+    const r = openStore({ readonly: true, mmapBytes: 16 * 1024 * 1024 });
+    const z = r.getZone(Z)!;
+    for (const o of ['a.', 'b.', 'c.']) assert.ok(r.getNode(z, o + Z), o);
+    assert.ok(mapped().length > 0, 'the reader maps the shard files it read');
+    r.close();
+    w.close();
   });
 
   it('gives a read-only handle the writer commits, and refuses writes on it', () => {

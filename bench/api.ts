@@ -2,7 +2,9 @@
  * The API benchmark (issue "HTTP API for identity records", bench/ paragraph). Starts `idzone serve`
  * on a fresh data directory (which writes `<data-dir>/admin.token`), creates a signed zone with
  * `POST /api/v1/zones`, and measures with that token, for each worker count asked for:
- *   - sequential single-name PUT, then DELETE (one keep-alive connection; target ≥ 2,000/s each);
+ *   - sequential single-name PUT, then DELETE (one keep-alive connection; target ≥ 2,000/s each),
+ *     once with node:http's client and once with a lean client (RawHttpClient) whose own cost per
+ *     request is far smaller, so the second pair measures the server more nearly;
  *   - the same with 32 concurrent clients (keep-alive agent, 32 sockets);
  *   - NDJSON import over `POST /api/v1/zones/{zone}/import` (target ≥ 100,000 names/s), into the
  *     signed zone and, to show what signing costs, into an unsigned zone made with
@@ -19,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
-import { ApiClient, renderNdjson, waitForApi } from './api-client.js';
+import { ApiClient, RawHttpClient, renderNdjson, waitForApi, type WriteClient } from './api-client.js';
 import { deviceLine, tlsaDigest } from './fleet-data.js';
 import { freePort, runIdzoneOk, spawnServer, type ServerProcess } from './server-process.js';
 import { measureReadAfterWrite, type RawReport } from './read-after-write.js';
@@ -78,6 +80,8 @@ function parseOptions(): Options {
 interface WriteRate {
   op: 'PUT' | 'DELETE';
   clients: number;
+  /** 'node:http' (keep-alive agent) or 'lean' (RawHttpClient: one prebuilt request string). */
+  client: ClientKind;
   done: number;
   failed: number;
   statuses: Record<string, number>;
@@ -91,7 +95,9 @@ interface WriteRate {
  * (each write awaited before its loop's next), stopping early after `seconds`. Returns the rate and
  * the indices that succeeded (a DELETE phase then deletes exactly the names its PUT phase made).
  */
-async function writeRate(api: ApiClient, op: 'PUT' | 'DELETE', zone: string, indices: readonly number[], clients: number, seconds: number, prefix: string): Promise<{ rate: WriteRate; succeeded: number[] }> {
+type ClientKind = 'node:http' | 'lean';
+
+async function writeRate(api: WriteClient, kind: ClientKind, op: 'PUT' | 'DELETE', zone: string, indices: readonly number[], clients: number, seconds: number, prefix: string): Promise<{ rate: WriteRate; succeeded: number[] }> {
   const count = indices.length;
   const succeeded: number[] = [];
   const statuses: Record<string, number> = {};
@@ -118,7 +124,7 @@ async function writeRate(api: ApiClient, op: 'PUT' | 'DELETE', zone: string, ind
   };
   await Promise.all(Array.from({ length: clients }, loop));
   const elapsed = (performance.now() - t0) / 1000;
-  return { rate: { op, clients, done, failed, statuses, seconds: elapsed, perSecond: done / elapsed, latencyMs: percentiles(latencies) }, succeeded };
+  return { rate: { op, clients, client: kind, done, failed, statuses, seconds: elapsed, perSecond: done / elapsed, latencyMs: percentiles(latencies) }, succeeded };
 }
 
 interface ImportRate {
@@ -172,6 +178,7 @@ interface WorkerReport {
 interface Running {
   server: ServerProcess;
   baseUrl: string;
+  apiPort: number;
   dnsPort: number;
 }
 
@@ -184,7 +191,7 @@ async function startServer(dataDir: string, workers: number): Promise<Running> {
     await server.stop();
     throw new Error(`the API did not answer /healthz within 60 s:\n${server.output().slice(-3000)}`);
   }
-  return { server, baseUrl, dnsPort };
+  return { server, baseUrl, apiPort, dnsPort };
 }
 
 /** A fresh data directory as `npm start` makes it (demo zone, admin token), plus an unsigned zone. */
@@ -207,17 +214,18 @@ async function measureWorkers(dataDir: string, token: string, workers: number, o
     const zoneCreate = { status: created.status, ms: created.endedAt - t0 };
     if (created.status !== 201) throw new Error(`POST /api/v1/zones: ${created.status} ${created.body.slice(0, 500)}`);
     const writes: WriteRate[] = [];
-    const phase = async (op: 'PUT' | 'DELETE', indices: readonly number[], clients: number, prefix: string): Promise<number[]> => {
-      progress(`workers=${workers}: ${op} x ${indices.length}, ${clients} client(s)`);
+    const phase = async (op: 'PUT' | 'DELETE', indices: readonly number[], clients: number, prefix: string, kind: ClientKind = 'node:http'): Promise<number[]> => {
+      progress(`workers=${workers}: ${op} x ${indices.length}, ${clients} client(s), ${kind}`);
       // One socket for the sequential phases: a fresh client so its agent holds exactly one.
-      const c = clients === 1 ? new ApiClient(run.baseUrl, token, 1) : api;
-      const { rate, succeeded } = await writeRate(c, op, zone, indices, clients, o.phaseSeconds, prefix);
+      const c: WriteClient = kind === 'lean' ? new RawHttpClient('127.0.0.1', run.apiPort, token) : clients === 1 ? new ApiClient(run.baseUrl, token, 1) : api;
+      const { rate, succeeded } = await writeRate(c, kind, op, zone, indices, clients, o.phaseSeconds, prefix);
       writes.push(rate);
       if (c !== api) c.close();
       return succeeded;
     };
     const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
     await phase('DELETE', await phase('PUT', range(o.puts), 1, 'seq'), 1, 'seq');
+    await phase('DELETE', await phase('PUT', range(o.puts), 1, 'lean', 'lean'), 1, 'lean', 'lean');
     await phase('DELETE', await phase('PUT', range(o.concurrentPuts), CONCURRENCY, 'conc'), CONCURRENCY, 'conc');
     progress(`workers=${workers}: read-after-write x ${o.raw}`);
     const readAfterWrite = await measureReadAfterWrite(api, run.dnsPort, zone, o.raw);
@@ -236,17 +244,21 @@ async function measureWorkers(dataDir: string, token: string, workers: number, o
 function summarise(reports: WorkerReport[]): string {
   const head = ['measure', ...reports.map((r) => `${r.workers} worker${r.workers > 1 ? 's' : ''}`), 'target'];
   const rows: string[][] = [head];
-  const writeRow = (op: 'PUT' | 'DELETE', clients: number): void => {
+  const writeRow = (op: 'PUT' | 'DELETE', clients: number, kind: ClientKind = 'node:http'): void => {
+    const pick = (r: WorkerReport): WriteRate | undefined => r.writes.find((x) => x.op === op && x.clients === clients && x.client === kind);
     const cells = reports.map((r) => {
-      const w = r.writes.find((x) => x.op === op && x.clients === clients);
+      const w = pick(r);
       return w === undefined ? '-' : `${fmt.int(w.perSecond)}/s${w.failed > 0 ? ` (${w.failed} failed)` : ''}`;
     });
-    rows.push([`${op} ${clients === 1 ? 'sequential' : `${clients} clients`}`, ...cells, clients === 1 ? '>= 2,000/s' : '']);
-    const p = reports.map((r) => r.writes.find((x) => x.op === op && x.clients === clients)?.latencyMs);
+    const label = `${op} ${clients === 1 ? 'sequential' : `${clients} clients`}${kind === 'lean' ? ', lean client' : ''}`;
+    rows.push([label, ...cells, clients === 1 ? '>= 2,000/s' : '']);
+    const p = reports.map((r) => pick(r)?.latencyMs);
     rows.push(['  latency median / p99', ...p.map((x) => (x === undefined ? '-' : `${x.median.toFixed(1)} / ${x.p99.toFixed(1)} ms`)), '']);
   };
   writeRow('PUT', 1);
   writeRow('DELETE', 1);
+  writeRow('PUT', 1, 'lean');
+  writeRow('DELETE', 1, 'lean');
   writeRow('PUT', CONCURRENCY);
   writeRow('DELETE', CONCURRENCY);
   for (const signed of [true, false]) {
@@ -258,7 +270,7 @@ function summarise(reports: WorkerReport[]): string {
   rows.push(['  first query already NXDOMAIN', ...reports.map((r) => `${r.readAfterWrite.delete.firstQueryFresh}/${r.readAfterWrite.delete.samples}`), '']);
   const verdicts: string[][] = [['target', 'measured', 'verdict']];
   for (const r of reports) {
-    for (const w of r.writes.filter((x) => x.clients === 1)) verdicts.push([`${w.op} sequential >= 2,000/s (${r.workers}w)`, fmt.int(w.perSecond), fmt.verdict(w.perSecond >= TARGET_WRITES_PER_S)]);
+    for (const w of r.writes.filter((x) => x.clients === 1)) verdicts.push([`${w.op} sequential >= 2,000/s (${r.workers}w, ${w.client})`, fmt.int(w.perSecond), fmt.verdict(w.perSecond >= TARGET_WRITES_PER_S)]);
     const imp = r.imports.find((i) => i.signed);
     if (imp) verdicts.push([`import >= 100,000 names/s, signed (${r.workers}w)`, fmt.int(imp.perSecond), fmt.verdict(imp.perSecond >= TARGET_IMPORT_PER_S)]);
   }

@@ -136,8 +136,9 @@ export async function fleetNameCount(dataDir: string, log: (s: string) => void =
   try {
     return await list();
   } catch (err) {
+    // The CLI prints the store's message, not its code (ERR_STORE_SCHEMA_TOO_OLD).
     const message = (err as Error).message;
-    if (!message.includes('ERR_STORE_SCHEMA_TOO_OLD') && !message.includes('start the writer first')) {
+    if (!message.includes('start the writer first')) {
       log(`idzone zone list failed on ${dataDir}: ${message.slice(0, 300)}`);
       return undefined;
     }

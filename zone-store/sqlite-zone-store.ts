@@ -230,9 +230,9 @@ export class SqliteZoneStore implements ZoneWriter {
     const zone = requireZone(this.zones, zoneName);
     const serial = nextSerial(zone.serial);
     const input = normaliseChanges(zone.name, changes);
-    const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), opts.deferSigning === true ? undefined : this.signer);
-    const byShard = this.shardOps(zone.id, plan.writes);
     const unsigned = opts.deferSigning === true;
+    const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), unsigned ? undefined : this.signer);
+    const byShard = this.shardOps(zone.id, plan.writes);
     const batch = this.commitCatalog(zone.id, byShard, () => {
       this.recordChange(zone, serial, plan);
       // Names stored unsigned: the last re-signing check no longer covers every name.
@@ -240,7 +240,7 @@ export class SqliteZoneStore implements ZoneWriter {
     });
     this.zones.set({ ...zone, serial });
     this.applyShards(batch, byShard);
-    this.events.emit(opts.deferSigning === true ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
+    this.events.emit(unsigned ? { kind: 'change', zone: zone.name, serial, names: plan.touched, unsigned: true } : { kind: 'change', zone: zone.name, serial, names: plan.touched });
     return { zone: zone.name, serial, existed: plan.existed, touched: plan.touched };
   }
 

@@ -139,6 +139,31 @@ describe('zone-store sqlite specifics', () => {
     assert.throws(() => ro.getNode(ro.getZone(Z)!, 'x.y.' + Z), (e: unknown) => isStoreError(e, StoreErrorCode.CLOSED));
   });
 
+  it('sees a token changed or deleted by another connection on the next lookup (token cache)', () => {
+    const w = openStore();
+    const hash = 'ab'.repeat(32);
+    const t = w.addToken({ hash, zones: [Z], write: true, admin: false, description: '' });
+    assert.deepEqual(w.findToken(hash), t);
+    const mutated = w.findToken(hash)!;
+    mutated.zones.push('*');
+    mutated.write = false;
+    assert.deepEqual(w.findToken(hash), t, 'a caller changing a returned record does not change the cache');
+    // Another process (here: another connection) narrows and then removes the token.
+    const other = new Database(join(dir, 'catalog.sqlite'));
+    try {
+      other.prepare('UPDATE tokens SET write = 0 WHERE hash = ?').run(hash);
+      assert.equal(w.findToken(hash)!.write, false);
+      other.prepare('DELETE FROM tokens WHERE hash = ?').run(hash);
+      assert.equal(w.findToken(hash), undefined);
+    } finally {
+      other.close();
+    }
+    const t2 = w.addToken({ hash, zones: ['*'], write: false, admin: true, description: '' });
+    assert.deepEqual(w.findToken(hash), t2);
+    assert.equal(w.deleteToken(t2.id), true);
+    assert.equal(w.findToken(hash), undefined, 'this connection\'s own delete clears the cache');
+  });
+
   it('spreads names over every shard by the owner hash', () => {
     const s = openStore({ shards: 8 });
     s.createZone(Z);

@@ -12,6 +12,8 @@ import type { ApiDeps } from './api-deps.js';
 import { authenticate, authorize, FORBIDDEN_CHALLENGE } from './auth.js';
 import { ApiErrorCode, ApiProblemError, makeProblem, problemFromStoreError } from './errors.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
+import { awaitPropagation } from './commit.js';
+import { WriteCoalescer } from './write-coalescer.js';
 import { Router, type Reply, type Route } from './router.js';
 import { changeRoutes } from './routes-changes.js';
 import { importRoutes } from './routes-import.js';
@@ -34,8 +36,9 @@ export interface ApiServer {
 export function createApiServer(deps: ApiDeps): ApiServer {
   const metrics = createApiMetrics(deps.registry, deps.store);
   const router = new Router(API_ROUTES);
+  const writes = new WriteCoalescer(deps.store, (r) => awaitPropagation(deps, r.zone, r.serial));
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    dispatch(req, res, deps, router, metrics).catch((e: unknown) => {
+    dispatch(req, res, deps, router, metrics, writes).catch((e: unknown) => {
       // Only a failure while writing the response lands here; the socket is all that is left to end.
       deps.log?.('error', 'API response failed', { error: (e as Error).message });
       res.destroy();
@@ -80,7 +83,7 @@ function closeServer(server: Server | undefined): Promise<void> {
 
 const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH']);
 
-async function dispatch(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, router: Router, metrics: ApiMetrics): Promise<void> {
+async function dispatch(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, router: Router, metrics: ApiMetrics, writes: WriteCoalescer): Promise<void> {
   const method = req.method ?? 'GET';
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
@@ -96,14 +99,23 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, deps: ApiDeps
   try {
     if (match.kind === 'none') reply = problemReply(ApiErrorCode.NOT_FOUND, `no resource at ${path.slice(0, 200)}`);
     else if (match.kind === 'method') reply = { ...problemReply(ApiErrorCode.METHOD, `${method} is not allowed here; use ${match.allow.join(', ')}`), headers: { Allow: match.allow.join(', ') } };
-    else reply = await runRoute(req, res, deps, metrics, match.route, match.params, q === -1 ? '' : rawUrl.slice(q + 1));
+    else reply = await runRoute(req, res, deps, metrics, writes, match.route, match.params, q === -1 ? '' : rawUrl.slice(q + 1));
   } catch (e) {
     reply = replyForError(e, deps, path);
   }
   send(req, res, reply, path);
 }
 
-async function runRoute(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, metrics: ApiMetrics, route: Route, params: Record<string, string>, query: string): Promise<Reply> {
+async function runRoute(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: ApiDeps,
+  metrics: ApiMetrics,
+  writes: WriteCoalescer,
+  route: Route,
+  params: Record<string, string>,
+  query: string,
+): Promise<Reply> {
   let token: TokenRecord | undefined;
   if (needsToken(route, deps)) {
     const auth = authenticate(req.headers.authorization, deps.store);
@@ -119,7 +131,7 @@ async function runRoute(req: IncomingMessage, res: ServerResponse, deps: ApiDeps
     const forbidden = authorize(token!, { admin: true });
     if (forbidden !== undefined) return { kind: 'problem', problem: forbidden, headers: { 'WWW-Authenticate': FORBIDDEN_CHALLENGE } };
   }
-  return route.handler({ req, res, params, query: new URLSearchParams(query), token, zone, deps, metrics });
+  return route.handler({ req, res, params, query: new URLSearchParams(query), token, zone, deps, metrics, writes });
 }
 
 function needsToken(route: Route, deps: ApiDeps): boolean {

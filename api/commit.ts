@@ -7,6 +7,7 @@ import type { ChangeResult, NameChange } from '../zone-store/types.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiErrorCode, ApiProblemError, makeProblem } from './errors.js';
 import type { ApiMetrics, WriteOp } from './metrics.js';
+import type { SingleWriteOutcome, WriteCoalescer } from './write-coalescer.js';
 
 export async function commitChanges(deps: ApiDeps, metrics: ApiMetrics, zone: string, changes: NameChange[], op: WriteOp): Promise<ChangeResult> {
   const stop = metrics.writeDuration.startTimer({ op });
@@ -16,6 +17,18 @@ export async function commitChanges(deps: ApiDeps, metrics: ApiMetrics, zone: st
   await awaitPropagation(deps, zone, result.serial);
   stop();
   return result;
+}
+
+/**
+ * One PUT or DELETE of one name, committed with the others of its event-loop turn
+ * (write-coalescer.ts); settles after the commit and the DNS workers' confirmation, like
+ * commitChanges. A DELETE of a name without identity records comes back `absent`, unwritten.
+ */
+export async function commitOneName(writes: WriteCoalescer, metrics: ApiMetrics, zone: string, change: NameChange): Promise<SingleWriteOutcome> {
+  const stop = metrics.writeDuration.startTimer({ op: change.op });
+  const outcome = await writes.submit(zone, change);
+  if (outcome.kind === 'committed') stop();
+  return outcome;
 }
 
 /** Waits for the workers; a failure becomes 503 saying the change is committed but not yet confirmed. */

@@ -10,6 +10,7 @@ import type { TokenRecord, ZoneInfo } from '../zone-store/types.js';
 import type { ApiDeps } from './api-deps.js';
 import type { Problem } from './errors.js';
 import type { ApiMetrics } from './metrics.js';
+import type { WriteCoalescer } from './write-coalescer.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -37,6 +38,8 @@ export interface RouteContext {
   zone: ZoneInfo | undefined;
   deps: ApiDeps;
   metrics: ApiMetrics;
+  /** Group commit for single-name writes (write-coalescer.ts). */
+  writes: WriteCoalescer;
 }
 
 export interface Route {

@@ -7,7 +7,7 @@
 import type { Violation } from '../core/identity-rdata.js';
 import type { ZoneInfo } from '../zone-store/types.js';
 import { checkMediaType, readJsonBody } from './body-reader.js';
-import { commitChanges, serialHeaders } from './commit.js';
+import { commitOneName, serialHeaders } from './commit.js';
 import { ApiErrorCode, makeProblem } from './errors.js';
 import { isTypeRefusal, parseIdentityBody, resolveOwnerName } from './identity-input.js';
 import type { Reply, Route, RouteContext } from './router.js';
@@ -82,8 +82,9 @@ async function putName(ctx: RouteContext): Promise<Reply> {
   const { defaultTtl, maxTtl } = zone.settings;
   const parsed = parseIdentityBody(body.value, { zone: zone.name, owner: p.owner, defaultTtl, maxTtl });
   if (!parsed.ok) return { kind: 'problem', problem: violationProblem(parsed.violations, `the records for ${p.owner} were not stored`) };
-  const result = await commitChanges(ctx.deps, ctx.metrics, zone.name, [{ op: 'put', owner: parsed.owner, rrsets: parsed.rrsets }], 'put');
-  const status = result.existed[0] === true ? 200 : 201;
+  const result = await commitOneName(ctx.writes, ctx.metrics, zone.name, { op: 'put', owner: parsed.owner, rrsets: parsed.rrsets });
+  if (result.kind !== 'committed') throw new Error('a put came back unwritten');
+  const status = result.existed ? 200 : 201;
   const body2 = { zone: zone.name, serial: result.serial, ...nameView(parsed.owner, parsed.rrsets) };
   return { kind: 'json', status, body: body2, headers: serialHeaders(result.serial) };
 }
@@ -92,10 +93,10 @@ async function deleteName(ctx: RouteContext): Promise<Reply> {
   const zone = ctx.zone!;
   const p = ownerParam(ctx, zone);
   if (!p.ok) return p.reply;
-  // Checked first so revoking an absent name answers 404 without bumping the serial.
-  const node = ctx.deps.store.getNode(zone, p.owner);
-  if (node === undefined || node.rrsets.length === 0) return notFound(p.owner);
-  const result = await commitChanges(ctx.deps, ctx.metrics, zone.name, [{ op: 'delete', owner: p.owner }], 'delete');
+  // Revoking an absent name answers 404 without bumping the serial: the coalescer checks when it
+  // commits, so the check and the commit see the same state.
+  const result = await commitOneName(ctx.writes, ctx.metrics, zone.name, { op: 'delete', owner: p.owner });
+  if (result.kind === 'absent') return notFound(p.owner);
   return { kind: 'empty', status: 204, headers: serialHeaders(result.serial) };
 }
 

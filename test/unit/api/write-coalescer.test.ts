@@ -103,4 +103,23 @@ describe('api write coalescer (group commit of single-name writes)', () => {
     assert.deepEqual(committed.map((c) => c.existed.length), [MAX_GROUP, 3]);
     assert.equal(new Set(outcomes.map(serialOf)).size, 2);
   });
+
+  it('lets the event loop turn between two groups (queries on this thread are not held up by both)', async () => {
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    const seen: number[] = [];
+    const { w } = setup(() => {
+      seen.push(turns);
+      return Promise.resolve();
+    });
+    setImmediate(tick);
+    await Promise.all(Array.from({ length: MAX_GROUP + 1 }, (_, i) => w.submit(Z, put(`t${i}`))));
+    ticking = false;
+    assert.equal(seen.length, 2);
+    assert.ok(seen[1]! > seen[0]!, `turns seen at the two commits: ${seen.join(', ')}`);
+  });
 });

@@ -13,6 +13,7 @@ export interface ApiMetrics {
   requests: Counter<'route' | 'method' | 'status'>;
   requestDuration: Histogram<'route' | 'method'>;
   writeDuration: Histogram<'op'>;
+  writeGroupSize: Histogram;
   importNames: Counter<'result'>;
   zoneNames: Gauge<'zone'>;
 }
@@ -41,6 +42,12 @@ export function createApiMetrics(registry: Registry, store: Pick<ZoneReader, 'li
       help: 'Store commit plus propagation to every DNS worker, by write operation.',
       labelNames: ['op'] as const,
       buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    writeGroupSize: new Histogram({
+      name: 'idzone_api_write_group_size',
+      help: 'Single-name PUTs and DELETEs committed together by one store transaction (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128],
       registers,
     }),
     importNames: new Counter({

@@ -45,10 +45,12 @@ export class WriteCoalescer {
    * @param store the writer; `applyChanges` commits one group.
    * @param afterCommit called once per committed group with its result (the API waits there for
    *   the DNS workers); a rejection fails every request of the group.
+   * @param onGroup told the size of every committed group (a metric).
    */
   constructor(
     private readonly store: Pick<ZoneWriter, 'applyChanges' | 'getZone' | 'getNode'>,
     private readonly afterCommit: (result: ChangeResult) => Promise<void>,
+    private readonly onGroup?: (size: number) => void,
   ) {}
 
   /** Queues one change to one name; settles once its group is committed and propagated. */
@@ -110,6 +112,7 @@ export class WriteCoalescer {
       for (const w of live) this.commitGroup({ zone: g.zone, owners: new Set([w.change.owner]), writes: [w] });
       return;
     }
+    this.onGroup?.(live.length);
     this.afterCommit(result).then(
       () => live.forEach((w, i) => w.resolve({ kind: 'committed', serial: result.serial, existed: result.existed[i] === true })),
       (e: unknown) => live.forEach((w) => w.reject(e)),

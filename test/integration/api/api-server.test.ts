@@ -255,6 +255,42 @@ describe('api: HTTP server (integration, 127.0.0.1)', () => {
     });
   });
 
+  describe('group commit', () => {
+    const groupMetric = async (): Promise<{ sum: number; count: number }> => {
+      const text = (await http(h.port, 'GET', '/metrics')).text;
+      const read = (name: string): number => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return { sum: read('idzone_api_write_group_size_sum'), count: read('idzone_api_write_group_size_count') };
+    };
+
+    it('answers concurrent single-name writes each on its own, one serial step per group', async () => {
+      for (const n of ['g0', 'gone']) assert.equal((await http(h.port, 'PUT', `${Z}/names/${n}`, { token: h.admin, body: { tlsa: [tlsa()] } })).status, 201);
+      const serial0 = zoneState().serial;
+      const m0 = await groupMetric();
+      const names = Array.from({ length: 16 }, (_, i) => `g${i}`);
+      const replies = await Promise.all([
+        ...names.map((n) => http(h.port, 'PUT', `${Z}/names/${n}`, { token: h.admin, body: { tlsa: [tlsa(fx.HEX32.replace(/^../, 'ee'))] } })),
+        http(h.port, 'DELETE', `${Z}/names/gone`, { token: h.admin }),
+        http(h.port, 'DELETE', `${Z}/names/gone`, { token: h.admin }),
+        http(h.port, 'DELETE', `${Z}/names/never`, { token: h.admin }),
+      ]);
+      assert.deepEqual(
+        replies.slice(0, 16).map((r) => r.status),
+        [200, ...Array<number>(15).fill(201)],
+      );
+      assert.deepEqual(replies.slice(16, 18).map((r) => r.status).sort(), [204, 404], 'one of two concurrent DELETEs of one name finds it');
+      assertProblem(replies[18]!, 404, 'ERR_API_NOT_FOUND');
+      for (const n of names) {
+        const g = await http(h.port, 'GET', `${Z}/names/${n}`, { token: h.admin });
+        assert.equal(g.json.tlsa[0].data.slice(0, 2), 'ee');
+      }
+      assert.equal((await http(h.port, 'GET', `${Z}/names/gone`, { token: h.admin })).status, 404);
+      const m1 = await groupMetric();
+      assert.equal(m1.sum - m0.sum, 17, 'sixteen PUTs and one DELETE committed');
+      assert.equal(zoneState().serial - serial0, m1.count - m0.count, 'one serial step per group');
+      for (const r of replies.slice(0, 16)) assert.ok(Number(r.headers['idzone-serial']) > serial0);
+    });
+  });
+
   describe('operations', () => {
     it('serves openapi.json, /healthz and /metrics with the idzone_api_ metrics', async () => {
       const o = await http(h.port, 'GET', '/api/v1/openapi.json');

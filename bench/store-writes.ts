@@ -74,10 +74,10 @@ function runPhases(dir: string, names: number): PhaseReport[] {
     const keys = new KeyService({ dataDir: join(dir, 'data'), store, log: () => {}, clock: () => Math.floor(Date.now() / 1000) });
     let signNs = 0n;
     const timed: NodeSigner = {
-      signNode: (zone, owner, rrsets, descendants) => {
+      signNode: (zone, owner, rrsets, descendants, previous) => {
         const t = process.hrtime.bigint();
         try {
-          return keys.registry.signNode(zone, owner, rrsets, descendants);
+          return keys.registry.signNode(zone, owner, rrsets, descendants, previous);
         } finally {
           signNs += process.hrtime.bigint() - t;
         }

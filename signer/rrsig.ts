@@ -12,7 +12,7 @@ import { nameFromWireLabels, rrsigLabelCount } from '../core/names.js';
 import { canonicalOwnerWire, canonicalRrsetWire, signingInput } from './canonical.js';
 import { SignerError, SignerErrorCode } from './errors.js';
 import { DnssecAlgorithm, keyTag, parseDnskeyRdata, type SigningKey } from './keys.js';
-import type { SignatureWindow } from './validity.js';
+import { compareSigTime, isDueForRefresh, type SignatureWindow } from './validity.js';
 
 /** An RRset to sign: owner (the unexpanded wildcard name for wildcards), type, original TTL, RDATA. */
 export interface RrsetToSign {
@@ -136,6 +136,27 @@ export function parseRrsig(rdata: Buffer): ParsedRrsig | undefined {
 export function rrsigWindow(rdata: Buffer): SignatureWindow | undefined {
   if (rdata.length < 16) return undefined;
   return { expiration: rdata.readUInt32BE(8), inception: rdata.readUInt32BE(12) };
+}
+
+/**
+ * Whether stored RRSIGs can stay as they are: exactly one per key of `keyTags`, none expired or due
+ * for refresh at `now` (validity.ts: less than `refreshFraction` of its validity left), and, when
+ * `originalTtl` is given, every one made for that TTL. The re-signer uses it to find what to
+ * re-sign, the writer to keep the signatures of what a write did not change.
+ */
+export function storedSigsFresh(sigs: readonly Buffer[], keyTags: ReadonlySet<number>, now: number, originalTtl?: number, refreshFraction?: number): boolean {
+  if (sigs.length !== keyTags.size) return false;
+  const seen = new Set<number>();
+  for (const sig of sigs) {
+    if (sig.length < 18) return false;
+    const tag = sig.readUInt16BE(16);
+    if (!keyTags.has(tag) || seen.has(tag)) return false;
+    seen.add(tag);
+    if (originalTtl !== undefined && sig.readUInt32BE(4) !== originalTtl >>> 0) return false;
+    const w = { expiration: sig.readUInt32BE(8), inception: sig.readUInt32BE(12) };
+    if (compareSigTime(w.expiration, now >>> 0) <= 0 || isDueForRefresh(w, now, refreshFraction)) return false;
+  }
+  return true;
 }
 
 /**

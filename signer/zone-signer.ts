@@ -9,13 +9,13 @@
  * SignerRegistry dispatches the store's single NodeSigner hook to the right zone's signer.
  */
 import type { RrsetData } from '../core/rrset.js';
-import type { NodeSigner, ZoneInfo } from '../zone-store/types.js';
+import type { NodeSigner, StoredNode, ZoneInfo } from '../zone-store/types.js';
 import { RrType } from '../core/rr-types.js';
 import { canonicalOwnerWire, canonicalRrsetWire, signingInput } from './canonical.js';
 import { SignerError, SignerErrorCode } from './errors.js';
 import type { SigningKey } from './keys.js';
 import { APEX_NSEC3_TYPES, nsec3Match, nsec3Ttl, type Nsec3Record } from './nsec3.js';
-import { rrsigPrefixFor, signCanonicalRrset } from './rrsig.js';
+import { rrsigPrefixFor, signCanonicalRrset, storedSigsFresh } from './rrsig.js';
 import type { SigningPool } from './signing-pool.js';
 import { signatureCacheKey, type SignatureCache } from './signature-cache.js';
 import { resolveValidityConfig, signatureWindow, type ValidityConfig } from './validity.js';
@@ -50,6 +50,7 @@ export class ZoneSigner implements NodeSigner {
   readonly #cache: SignatureCache | undefined;
   readonly #apexTypes: readonly number[];
   readonly #apexWire: Buffer;
+  #zskTagSet: ReadonlySet<number> | undefined;
 
   constructor(apex: string, keys: ZoneKeys, opts: ZoneSignerOptions = {}) {
     if (keys.zsks.length === 0 || keys.ksks.length === 0) {
@@ -69,13 +70,27 @@ export class ZoneSigner implements NodeSigner {
    * and the RRSIGs of the name's white-lies NSEC3 (see nodeNsec3). Not cached: the writer stores
    * them. A name with neither RRsets nor descendants does not exist and gets nothing.
    */
-  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): NodeSignatures {
+  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number, previous?: StoredNode): NodeSignatures {
     this.#checkZone(zone);
     const now = this.#clock();
-    const rrsetSigs = rrsets.map((r) => this.#signWith(this.keys.zsks, owner, r.type, r.ttl, r.rdatas, now, false));
-    const nsec3 = this.nodeNsec3(zone, owner, rrsets.map((r) => r.type), descendants);
-    const nsec3Sigs = nsec3 === undefined ? [] : this.#signWith(this.keys.zsks, nsec3.owner, RrType.NSEC3, nsec3.ttl, [nsec3.rdata], now, false);
-    return { rrsetSigs, nsec3Sigs };
+    if (previous !== undefined && previous.owner !== owner) throw new SignerError(SignerErrorCode.ZONE_MISMATCH, `previous node ${previous.owner} given for ${owner}`);
+    let reused = 0;
+    const keep = (sigs: readonly Buffer[] | undefined, ttl: number): Buffer[] | undefined => {
+      if (sigs === undefined || !storedSigsFresh(sigs, this.#zskTags, now, ttl, this.#validity.refreshFraction)) return undefined;
+      reused += sigs.length;
+      return [...sigs];
+    };
+    const rrsetSigs = rrsets.map((r) => keep(sameRrset(previous, r)?.sigs, r.ttl) ?? this.#signWith(this.keys.zsks, owner, r.type, r.ttl, r.rdatas, now, false));
+    const types = rrsets.map((r) => r.type);
+    const nsec3 = this.nodeNsec3(zone, owner, types, descendants);
+    let nsec3Sigs: Buffer[] = [];
+    if (nsec3 !== undefined) {
+      // The NSEC3 record is a function of the owner, its type set and the TTL (in each RRSIG's
+      // original TTL field): the same types as the stored node mean the same record.
+      const same = previous !== undefined && hasNsec3(previous, this.apex) && sameTypes(previous, types);
+      nsec3Sigs = (same ? keep(previous.nsec3Sigs, nsec3.ttl) : undefined) ?? this.#signWith(this.keys.zsks, nsec3.owner, RrType.NSEC3, nsec3.ttl, [nsec3.rdata], now, false);
+    }
+    return previous === undefined ? { rrsetSigs, nsec3Sigs } : { rrsetSigs, nsec3Sigs, reused };
   }
 
   /**
@@ -135,6 +150,10 @@ export class ZoneSigner implements NodeSigner {
     });
   }
 
+  get #zskTags(): ReadonlySet<number> {
+    return (this.#zskTagSet ??= new Set(this.keys.zsks.map((k) => k.keyTag)));
+  }
+
   #checkZone(zone: ZoneInfo): void {
     if (zone.name !== this.apex) throw new SignerError(SignerErrorCode.ZONE_MISMATCH, `signer for ${this.apex} asked to sign for ${zone.name}`);
   }
@@ -160,10 +179,30 @@ export class SignerRegistry implements NodeSigner {
     return this.#signers.get(apex);
   }
 
-  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): NodeSignatures {
+  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number, previous?: StoredNode): NodeSignatures {
     if (!zone.settings.signed) return { rrsetSigs: rrsets.map(() => []), nsec3Sigs: [] };
     const signer = this.#signers.get(zone.name);
     if (signer === undefined) throw new SignerError(SignerErrorCode.NO_KEYS, `zone ${zone.name} is signed but has no loaded keys`);
-    return signer.signNode(zone, owner, rrsets, descendants);
+    return signer.signNode(zone, owner, rrsets, descendants, previous);
   }
+}
+
+/** The stored RRset of `r`'s type when its TTL and RDATA (both canonical: sorted, distinct) equal r's. */
+function sameRrset(previous: StoredNode | undefined, r: RrsetData): StoredNode['rrsets'][number] | undefined {
+  const old = previous?.rrsets.find((p) => p.type === r.type);
+  if (old === undefined || old.ttl !== r.ttl || old.rdatas.length !== r.rdatas.length) return undefined;
+  for (let i = 0; i < r.rdatas.length; i++) if (!old.rdatas[i]!.equals(r.rdatas[i]!)) return undefined;
+  return old;
+}
+
+/** Whether the stored node had its own NSEC3 (it held data, was an empty non-terminal, or is the apex). */
+function hasNsec3(previous: StoredNode, apex: string): boolean {
+  return previous.rrsets.length > 0 || previous.descendants > 0 || previous.owner === apex;
+}
+
+function sameTypes(previous: StoredNode, types: readonly number[]): boolean {
+  if (previous.rrsets.length !== types.length) return false;
+  const old = previous.rrsets.map((r) => r.type).sort((a, b) => a - b);
+  const now = [...types].sort((a, b) => a - b);
+  return old.every((t, i) => t === now[i]);
 }

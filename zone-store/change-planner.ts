@@ -78,7 +78,7 @@ function writeOwner(ctx: WriteContext, owner: string, old: StoredNode | undefine
     if (old !== undefined) ctx.plan.writes.push({ kind: 'delete', owner });
     return;
   }
-  ctx.plan.writes.push({ kind: 'put', node: signedNode(ctx, owner, rrsets, descendants) });
+  ctx.plan.writes.push({ kind: 'put', node: signedNode(ctx, owner, rrsets, descendants, old) });
 }
 
 /** An ancestor whose data is unchanged but whose count of data-holding descendants moved. */
@@ -96,11 +96,12 @@ function writeAncestor(ctx: WriteContext, owner: string, old: StoredNode | undef
   }
 }
 
-function signedNode(ctx: WriteContext, owner: string, rrsets: RrsetData[], descendants: number): StoredNode {
+/** The node to store, signed; signatures of `old` that still fit are kept (NodeSigner.signNode). */
+function signedNode(ctx: WriteContext, owner: string, rrsets: RrsetData[], descendants: number, old?: StoredNode): StoredNode {
   if (ctx.signer === undefined) {
     return { owner, rrsets: rrsets.map((r) => ({ type: r.type, ttl: r.ttl, rdatas: r.rdatas, sigs: [] })), descendants, nsec3Sigs: [] };
   }
-  const signed = ctx.signer.signNode(ctx.zone, owner, rrsets, descendants);
+  const signed = ctx.signer.signNode(ctx.zone, owner, rrsets, descendants, old);
   if (signed.rrsetSigs.length !== rrsets.length) {
     throw new StoreError(StoreErrorCode.SIGS_MISMATCH, `signer returned ${signed.rrsetSigs.length} signature lists for ${rrsets.length} RRsets at ${owner}`);
   }

@@ -164,7 +164,12 @@ export interface ZoneReader {
 
 /** Hook the writer calls to sign a node's content at write time (issue: online signing). */
 export interface NodeSigner {
-  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number): { rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] };
+  /**
+   * RRSIGs for a name's RRsets (one list per RRset, in order) and for its own NSEC3. With
+   * `previous` (the node as stored), signatures of what did not change and are still fresh are
+   * kept instead of made again; `reused` then says how many of the returned ones were kept.
+   */
+  signNode(zone: ZoneInfo, owner: string, rrsets: RrsetData[], descendants: number, previous?: StoredNode): { rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[]; reused?: number };
 }
 
 /**

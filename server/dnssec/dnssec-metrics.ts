@@ -50,10 +50,10 @@ export function registerDnssecMetrics(registry: Registry, cache: SignatureCache,
 /** Wraps the store's signer hook to count write-time signatures. */
 export function countingSigner(inner: NodeSigner, counts: SignatureCounts): NodeSigner {
   return {
-    signNode(zone, owner, rrsets, descendants) {
-      const r = inner.signNode(zone, owner, rrsets, descendants);
+    signNode(zone, owner, rrsets, descendants, previous) {
+      const r = inner.signNode(zone, owner, rrsets, descendants, previous);
       for (const s of r.rrsetSigs) counts.write += s.length;
-      counts.write += r.nsec3Sigs.length;
+      counts.write += r.nsec3Sigs.length - (r.reused ?? 0);
       return r;
     },
   };

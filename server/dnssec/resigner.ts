@@ -21,9 +21,7 @@
  * quarter of its validity left when the pass checked it, and everything written since was signed
  * when written: the same guarantee a server that never stopped gives between two passes.
  */
-import { compareSerial } from '../../core/rrset.js';
-import { rrsigWindow } from '../../signer/rrsig.js';
-import { isDueForRefresh } from '../../signer/validity.js';
+import { storedSigsFresh } from '../../signer/rrsig.js';
 import type { ZoneSigner } from '../../signer/zone-signer.js';
 import type { ScanCursor, StoredNode, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
 import type { LogFn } from '../log.js';
@@ -271,8 +269,9 @@ export class Resigner {
     const out: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[] = [];
     for (const node of page) {
       if (!needsResign(node, zskTags, now)) continue;
-      const s = signer.signNode(zone, node.owner, node.rrsets, node.descendants);
-      this.opts.onSigned?.(s.rrsetSigs.reduce((n, l) => n + l.length, 0) + s.nsec3Sigs.length);
+      // Only what is stale is signed again: the node's fresh signatures come back as they are.
+      const s = signer.signNode(zone, node.owner, node.rrsets, node.descendants, node);
+      this.opts.onSigned?.(s.rrsetSigs.reduce((n, l) => n + l.length, 0) + s.nsec3Sigs.length - (s.reused ?? 0));
       out.push({ owner: node.owner, rrsetSigs: s.rrsetSigs, nsec3Sigs: s.nsec3Sigs });
     }
     if (out.length > 0) this.opts.store.storeSignatures(zone.name, out);
@@ -282,17 +281,8 @@ export class Resigner {
 
 /** True when any stored signature is missing, made by a key that no longer signs, or due. */
 export function needsResign(node: StoredNode, zskTags: ReadonlySet<number>, now: number): boolean {
-  for (const r of node.rrsets) if (!sigsFresh(r.sigs, zskTags, now)) return true;
+  for (const r of node.rrsets) if (!storedSigsFresh(r.sigs, zskTags, now, r.ttl)) return true;
   // Every existing name, an empty non-terminal too, has its own signed NSEC3.
-  return (node.rrsets.length > 0 || node.descendants > 0) && !sigsFresh(node.nsec3Sigs, zskTags, now);
+  return (node.rrsets.length > 0 || node.descendants > 0) && !storedSigsFresh(node.nsec3Sigs, zskTags, now);
 }
 
-function sigsFresh(sigs: readonly Buffer[], zskTags: ReadonlySet<number>, now: number): boolean {
-  if (sigs.length !== zskTags.size) return false;
-  for (const sig of sigs) {
-    const w = rrsigWindow(sig);
-    if (w === undefined || sig.length < 18 || !zskTags.has(sig.readUInt16BE(16))) return false;
-    if (compareSerial(w.expiration, now >>> 0) <= 0 || isDueForRefresh(w, now)) return false;
-  }
-  return true;
-}

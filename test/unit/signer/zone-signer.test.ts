@@ -1,7 +1,7 @@
 /** ZoneSigner and SignerRegistry: write-time node signatures, apex sets, query-time signing with the cache. */
 import { strict as assert } from 'node:assert';
 import { RrType } from '../../../core/rr-types.js';
-import type { ZoneInfo, ZoneSettings } from '../../../zone-store/types.js';
+import type { StoredNode, ZoneInfo, ZoneSettings } from '../../../zone-store/types.js';
 import { SignerError } from '../../../signer/errors.js';
 import { createSigningKey, dnskeyRdata, generateKeyPair, nsec3paramRdata, type SigningKey } from '../../../signer/index.js';
 import { nsec3CompactNxname, nsec3Cover, nsec3OwnerHash } from '../../../signer/nsec3.js';
@@ -134,6 +134,76 @@ describe('signer/zone-signer', () => {
     assert.equal(cache.stats.misses, 2);
     const compact = nsec3CompactNxname(APEX, 'nope.example.com.');
     assert.ok(verifyRrsigIndependently({ rrsig: s.signRrsetNow(compact.owner, RrType.NSEC3, 60, [compact.rdata])[0]!, owner: compact.owner, type: RrType.NSEC3, rdatas: [compact.rdata], dnskey: zsk.dnskeyRdata, now }));
+  });
+
+  describe('signNode with the previous node: keeps what did not change', () => {
+    const owner = 'sensor7._device.example.com.';
+    const TLSA2 = Buffer.from('030101' + 'ef'.repeat(32), 'hex');
+    const stored = (s: ZoneSigner, rrsets: { type: number; ttl: number; rdatas: Buffer[] }[], descendants = 0): StoredNode => {
+      const out = s.signNode(ZONE, owner, rrsets, descendants);
+      return { owner, descendants, rrsets: rrsets.map((r, i) => ({ ...r, sigs: out.rrsetSigs[i]! })), nsec3Sigs: out.nsec3Sigs };
+    };
+
+    it('keeps every signature of an unchanged name, and they still verify', () => {
+      const rrsets = [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }, { type: RrType.SSHFP, ttl: 120, rdatas: [SSHFP] }];
+      const prev = stored(signer, rrsets);
+      now += 3600;
+      const out = signer.signNode(ZONE, owner, rrsets, 0, prev);
+      assert.equal(out.reused, 3);
+      assert.equal(out.rrsetSigs[0]![0], prev.rrsets[0]!.sigs[0]);
+      assert.equal(out.nsec3Sigs[0], prev.nsec3Sigs[0]);
+      const n = signer.nodeNsec3(ZONE, owner, [RrType.TLSA, RrType.SSHFP], 0)!;
+      assert.ok(verifies(out.rrsetSigs[1]![0]!, owner, RrType.SSHFP, [SSHFP], zsk));
+      assert.ok(verifies(out.nsec3Sigs[0]!, n.owner, RrType.NSEC3, [n.rdata], zsk));
+    });
+
+    it('signs a changed RRset again and keeps the NSEC3 signature when the type set is the same', () => {
+      const prev = stored(signer, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }]);
+      const out = signer.signNode(ZONE, owner, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA2] }], 0, prev);
+      assert.equal(out.reused, 1);
+      assert.notEqual(out.rrsetSigs[0]![0], prev.rrsets[0]!.sigs[0]);
+      assert.ok(verifies(out.rrsetSigs[0]![0]!, owner, RrType.TLSA, [TLSA2], zsk));
+      assert.equal(out.nsec3Sigs[0], prev.nsec3Sigs[0]);
+      const ttl = signer.signNode(ZONE, owner, [{ type: RrType.TLSA, ttl: 300, rdatas: [TLSA] }], 0, prev);
+      assert.equal(ttl.reused, 1, 'a new TTL is a new RRset to sign');
+      assert.equal(parseRrsig(ttl.rrsetSigs[0]![0]!)?.originalTtl, 300);
+    });
+
+    it('signs the NSEC3 again when the type set, the NSEC3 TTL or the ENT status changes', () => {
+      const prev = stored(signer, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }]);
+      const more = signer.signNode(ZONE, owner, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }, { type: RrType.SSHFP, ttl: 60, rdatas: [SSHFP] }], 0, prev);
+      assert.equal(more.reused, 1, 'only the TLSA signature');
+      const n = signer.nodeNsec3(ZONE, owner, [RrType.TLSA, RrType.SSHFP], 0)!;
+      assert.ok(verifies(more.nsec3Sigs[0]!, n.owner, RrType.NSEC3, [n.rdata], zsk));
+      const zoneTtl: ZoneInfo = { ...ZONE, settings: { ...SETTINGS, negativeTtl: 30 } };
+      const ttl = signer.signNode(zoneTtl, owner, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }], 0, prev);
+      assert.equal(ttl.reused, 1);
+      assert.equal(parseRrsig(ttl.nsec3Sigs[0]!)?.originalTtl, 30);
+      const ent = signer.signNode(ZONE, owner, [], 2, prev);
+      assert.equal(ent.reused, 0, 'an empty non-terminal has an empty bitmap');
+    });
+
+    it('signs again what is due for refresh, or was made by a key that no longer signs', () => {
+      const rrsets = [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }];
+      const prev = stored(signer, rrsets);
+      now += 12 * 86400; // < 25 % of validity left whatever the jitter
+      const due = signer.signNode(ZONE, owner, rrsets, 0, prev);
+      assert.equal(due.reused, 0);
+      assert.ok(parseRrsig(due.rrsetSigs[0]![0]!)!.expiration > parseRrsig(prev.rrsets[0]!.sigs[0]!)!.expiration);
+      const zsk2 = key(13, 256);
+      const rolled = new ZoneSigner(APEX, { ksks: [ksk], zsks: [zsk, zsk2] }, { clock: () => now });
+      const fresh = stored(signer, rrsets);
+      const out = rolled.signNode(ZONE, owner, rrsets, 0, fresh);
+      assert.equal(out.reused, 0, 'one signature per active ZSK is needed');
+      assert.deepEqual(out.rrsetSigs[0]!.map((s) => parseRrsig(s)?.keyTag), [zsk.keyTag, zsk2.keyTag]);
+      const other = new ZoneSigner(APEX, { ksks: [ksk], zsks: [zsk2] }, { clock: () => now });
+      assert.equal(other.signNode(ZONE, owner, rrsets, 0, fresh).reused, 0);
+    });
+
+    it('refuses a previous node of another owner', () => {
+      const prev = stored(signer, [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }]);
+      assert.throws(() => signer.signNode(ZONE, 'other.example.com.', [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }], 0, prev), SignerError);
+    });
   });
 
   it('write-time signing does not fill the cache', () => {

@@ -36,11 +36,11 @@ export interface ApiServer {
 export function createApiServer(deps: ApiDeps): ApiServer {
   const metrics = createApiMetrics(deps.registry, deps.store);
   const router = new Router(API_ROUTES);
-  const writes = new WriteCoalescer(
-    deps.store,
-    (r) => awaitPropagation(deps, r.zone, r.serial),
-    (size) => metrics.writeGroupSize.observe(size),
-  );
+  const writes = new WriteCoalescer(deps.store, {
+    afterCommit: (r) => awaitPropagation(deps, r.zone, r.serial),
+    onGroup: (size) => metrics.writeGroupSize.observe(size),
+    log: deps.log,
+  });
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     dispatch(req, res, deps, router, metrics, writes).catch((e: unknown) => {
       // Only a failure while writing the response lands here; the socket is all that is left to end.

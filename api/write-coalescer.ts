@@ -12,10 +12,13 @@
  * request must see its own before-state): a repeated owner starts a new group, flushed after it.
  * A DELETE of a name without identity records answers "absent" (404) and is not written; that is
  * checked when its group is flushed, so the check and the commit see the same state. If a group's
- * commit throws before anything is committed, each write is retried alone, so every request gets
- * its own error and nothing it did not ask for.
+ * commit fails on one bad change before anything is committed, each write is retried alone (one
+ * per turn), so every request gets its own error and nothing it did not ask for (see failed()).
  */
+import { StoreError, StoreErrorCode } from '../zone-store/errors.js';
 import type { ChangeResult, NameChange, ZoneWriter } from '../zone-store/types.js';
+import type { ApiLog } from './api-deps.js';
+import { ApiErrorCode, ApiProblemError, makeProblem } from './errors.js';
 
 /**
  * The most writes one group commits; more in one turn start another group. The commit cost is
@@ -37,39 +40,69 @@ interface Group {
   writes: Pending[];
 }
 
+/** Store errors that one change of a group can cause alone: the group is split and retried. */
+const PER_CHANGE_ERRORS: ReadonlySet<string> = new Set([
+  StoreErrorCode.NAME_INVALID,
+  StoreErrorCode.NAME_OUTSIDE_ZONE,
+  StoreErrorCode.APEX_MANAGED,
+  StoreErrorCode.TYPE_REFUSED,
+  StoreErrorCode.RRSET_DUPLICATE,
+  StoreErrorCode.TTL_INVALID,
+]);
+
+export interface WriteCoalescerOptions {
+  /**
+   * Called once per committed group with its result (the API waits there for the DNS workers); a
+   * rejection fails every request of the group.
+   */
+  afterCommit: (result: ChangeResult) => Promise<void>;
+  /** Told the size of every committed group (a metric). */
+  onGroup?: (size: number) => void;
+  /** Where a group that failed after its commit is reported. */
+  log?: ApiLog | undefined;
+}
+
 export class WriteCoalescer {
   private groups: Group[] = [];
   private scheduled = false;
 
-  /**
-   * @param store the writer; `applyChanges` commits one group.
-   * @param afterCommit called once per committed group with its result (the API waits there for
-   *   the DNS workers); a rejection fails every request of the group.
-   * @param onGroup told the size of every committed group (a metric).
-   */
   constructor(
     private readonly store: Pick<ZoneWriter, 'applyChanges' | 'getZone' | 'getNode'>,
-    private readonly afterCommit: (result: ChangeResult) => Promise<void>,
-    private readonly onGroup?: (size: number) => void,
+    private readonly opts: WriteCoalescerOptions,
   ) {}
 
   /** Queues one change to one name; settles once its group is committed and propagated. */
   submit(zone: string, change: NameChange): Promise<SingleWriteOutcome> {
     return new Promise<SingleWriteOutcome>((resolve, reject) => {
       this.groupFor(zone, change.owner).writes.push({ change, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /**
+   * The earliest queued group of `zone` with room that comes after every group already holding
+   * `owner` (so writes to one name stay in order, and a client repeating writes to one name does
+   * not hold the others back), or a new group at the end.
+   */
   private groupFor(zone: string, owner: string): Group {
     const key = owner.toLowerCase();
+    let from = 0;
     for (let i = this.groups.length - 1; i >= 0; i--) {
       const g = this.groups[i]!;
-      if (g.zone !== zone) continue;
-      if (g.owners.has(key) || g.writes.length >= MAX_GROUP) break;
+      if (g.zone === zone && g.owners.has(key)) {
+        from = i + 1;
+        break;
+      }
+    }
+    for (let i = from; i < this.groups.length; i++) {
+      const g = this.groups[i]!;
+      if (g.zone !== zone || g.writes.length >= MAX_GROUP) continue;
       g.owners.add(key);
       return g;
     }
@@ -84,10 +117,10 @@ export class WriteCoalescer {
    * ~0.3 ms of signing and planning each.
    */
   private flush(): void {
+    this.scheduled = false;
     const g = this.groups.shift();
-    if (this.groups.length > 0) setImmediate(() => this.flush());
-    else this.scheduled = false;
     if (g !== undefined) this.commitGroup(g);
+    if (this.groups.length > 0) this.schedule();
   }
 
   private commitGroup(g: Group): void {
@@ -102,21 +135,37 @@ export class WriteCoalescer {
     try {
       result = this.store.applyChanges(g.zone, live.map((w) => w.change));
     } catch (e) {
-      // Retried one by one only if nothing was committed (the serial did not move): a failure after
-      // the catalog commit (say, a shard write) leaves the group committed, to be completed from the
-      // redo log, and a retry would then report puts as replacements and deletes as absent.
-      if (live.length === 1 || this.store.getZone(g.zone)?.serial !== serialBefore) {
-        for (const w of live) w.reject(e);
-        return;
-      }
-      for (const w of live) this.commitGroup({ zone: g.zone, owners: new Set([w.change.owner]), writes: [w] });
+      this.failed(g.zone, live, e, serialBefore);
       return;
     }
-    this.onGroup?.(live.length);
-    this.afterCommit(result).then(
+    this.opts.onGroup?.(live.length);
+    this.opts.afterCommit(result).then(
       () => live.forEach((w, i) => w.resolve({ kind: 'committed', serial: result.serial, existed: result.existed[i] === true })),
       (e: unknown) => live.forEach((w) => w.reject(e)),
     );
+  }
+
+  /**
+   * A group's commit threw. If the serial moved, it was committed (a shard write failed after the
+   * catalog commit; the store completes it from its redo log): every request gets 503, as when the
+   * DNS workers do not confirm. If nothing was committed and one change alone can be the cause,
+   * each write goes back to the front of the queue as a group of its own, one per turn, so a bad
+   * write fails alone. Anything else (a busy or broken database, a signer fault) fails them all.
+   */
+  private failed(zone: string, live: Pending[], e: unknown, serialBefore: number | undefined): void {
+    const serialNow = this.store.getZone(zone)?.serial;
+    if (serialNow !== serialBefore) {
+      this.opts.log?.('error', 'group commit failed after the catalog commit', { zone, serial: serialNow, writes: live.length, error: (e as Error).message });
+      const detail = `the change to ${zone} was committed as serial ${serialNow}, but not completed: ${(e as Error).message}; the store completes it from its redo log`;
+      for (const w of live) w.reject(new ApiProblemError(makeProblem(ApiErrorCode.UNAVAILABLE, detail)));
+      return;
+    }
+    if (live.length === 1 || !(e instanceof StoreError) || !PER_CHANGE_ERRORS.has(e.code)) {
+      for (const w of live) w.reject(e);
+      return;
+    }
+    this.groups.unshift(...live.map((w): Group => ({ zone, owners: new Set([w.change.owner.toLowerCase()]), writes: [w] })));
+    this.schedule();
   }
 
   /** Whether `owner` holds identity records now; a bad name or zone is left to applyChanges to refuse. */

@@ -25,7 +25,7 @@ export class CatalogCredentials {
   private readonly tokenCache = new Map<string, TokenRecord>();
   private tokenCacheVersion = -1;
 
-  constructor(db: Database.Database) {
+  constructor(private readonly db: Database.Database) {
     this.stmts = {
       allKeys: db.prepare<[], KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys ORDER BY id`).raw(),
       key: db.prepare<[number], KeyRow>(`SELECT ${KEY_COLUMNS} FROM keys WHERE id = ?`).raw(),
@@ -82,6 +82,8 @@ export class CatalogCredentials {
     const row = this.stmts.tokenByHash.get(hash);
     if (row === undefined) return undefined;
     const record = rowToToken(row);
+    // Inside a transaction the row may still be rolled back, which data_version would not tell.
+    if (this.db.inTransaction) return record;
     if (this.tokenCache.size >= TOKEN_CACHE_MAX) this.tokenCache.clear();
     this.tokenCache.set(hash, { ...record, zones: [...record.zones] });
     return record;

@@ -21,6 +21,7 @@
  * quarter of its validity left when the pass checked it, and everything written since was signed
  * when written: the same guarantee a server that never stopped gives between two passes.
  */
+import { nsec3Ttl } from '../../signer/nsec3.js';
 import { storedSigsFresh } from '../../signer/rrsig.js';
 import type { ZoneSigner } from '../../signer/zone-signer.js';
 import type { ScanCursor, StoredNode, ZoneInfo, ZoneWriter } from '../../zone-store/types.js';
@@ -266,9 +267,10 @@ export class Resigner {
   private resignPage(zone: ZoneInfo, signer: ZoneSigner, page: readonly StoredNode[]): number {
     const zskTags = new Set(signer.keys.zsks.map((k) => k.keyTag));
     const now = this.opts.clock();
+    const nsec3TtlNow = nsec3Ttl(zone.settings);
     const out: { owner: string; rrsetSigs: Buffer[][]; nsec3Sigs: Buffer[] }[] = [];
     for (const node of page) {
-      if (!needsResign(node, zskTags, now)) continue;
+      if (!needsResign(node, zskTags, now, nsec3TtlNow)) continue;
       // Only what is stale is signed again: the node's fresh signatures come back as they are.
       const s = signer.signNode(zone, node.owner, node.rrsets, node.descendants, node);
       this.opts.onSigned?.(s.rrsetSigs.reduce((n, l) => n + l.length, 0) + s.nsec3Sigs.length - (s.reused ?? 0));
@@ -280,9 +282,10 @@ export class Resigner {
 }
 
 /** True when any stored signature is missing, made by a key that no longer signs, or due. */
-export function needsResign(node: StoredNode, zskTags: ReadonlySet<number>, now: number): boolean {
+export function needsResign(node: StoredNode, zskTags: ReadonlySet<number>, now: number, nsec3TtlNow?: number): boolean {
   for (const r of node.rrsets) if (!storedSigsFresh(r.sigs, zskTags, now, r.ttl)) return true;
-  // Every existing name, an empty non-terminal too, has its own signed NSEC3.
-  return (node.rrsets.length > 0 || node.descendants > 0) && !storedSigsFresh(node.nsec3Sigs, zskTags, now);
+  // Every existing name, an empty non-terminal too, has its own signed NSEC3, signed for the zone's
+  // current NSEC3 TTL (a settings change moves it; the query path refuses signatures for another).
+  return (node.rrsets.length > 0 || node.descendants > 0) && !storedSigsFresh(node.nsec3Sigs, zskTags, now, nsec3TtlNow);
 }
 

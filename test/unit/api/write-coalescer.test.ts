@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createMemoryStore, StoreErrorCode, isStoreError } from '../../../zone-store/index.js';
 import type { ChangeResult, NameChange } from '../../../zone-store/types.js';
 import { MAX_GROUP, WriteCoalescer, type SingleWriteOutcome } from '../../../api/write-coalescer.js';
+import { ApiProblemError } from '../../../api/errors.js';
 import { NOW, tlsaSet } from '../zone-store/contract.js';
 import { RrType } from '../../../core/rr-types.js';
 
@@ -23,9 +24,11 @@ describe('api write coalescer (group commit of single-name writes)', () => {
     committed = [];
     const store = createMemoryStore({ now: () => clock });
     store.createZone(Z);
-    const w = new WriteCoalescer(store, (r) => {
-      committed.push(r);
-      return afterCommit === undefined ? Promise.resolve() : afterCommit(r);
+    const w = new WriteCoalescer(store, {
+      afterCommit: (r) => {
+        committed.push(r);
+        return afterCommit === undefined ? Promise.resolve() : afterCommit(r);
+      },
     });
     return { store, w };
   };
@@ -89,6 +92,70 @@ describe('api write coalescer (group commit of single-name writes)', () => {
     assert.deepEqual(settled.map((s) => s.status), ['rejected', 'rejected']);
     assert.equal(committed.length, 1);
     assert.ok(store.getNode(store.getZone(Z)!, `a.${Z}`) !== undefined, 'committed, only not confirmed');
+  });
+
+  it('does not split a group on an error no single write can cause (busy database): one attempt, every write fails', async () => {
+    const { store } = setup();
+    let calls = 0;
+    const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+    const w = new WriteCoalescer(
+      { getZone: (n) => store.getZone(n), getNode: (z, o) => store.getNode(z, o), applyChanges: () => { calls++; throw busy; } },
+      { afterCommit: () => Promise.resolve() },
+    );
+    const settled = await Promise.allSettled([w.submit(Z, put('a')), w.submit(Z, put('b')), w.submit(Z, put('c'))]);
+    assert.equal(calls, 1);
+    for (const r of settled) assert.equal(r.status === 'rejected' && r.reason, busy);
+  });
+
+  it('answers 503 to every write of a group that failed after its commit (a shard write)', async () => {
+    const { store } = setup();
+    const logged: string[] = [];
+    const w = new WriteCoalescer(
+      {
+        getZone: (n) => store.getZone(n),
+        getNode: (z, o) => store.getNode(z, o),
+        applyChanges: (zone, changes) => {
+          store.applyChanges(zone, changes);
+          throw new Error('disk I/O error');
+        },
+      },
+      { afterCommit: () => Promise.resolve(), log: (_level, msg) => void logged.push(msg) },
+    );
+    const settled = await Promise.allSettled([w.submit(Z, put('a')), w.submit(Z, put('b'))]);
+    for (const r of settled) {
+      assert.equal(r.status, 'rejected');
+      const e = (r as PromiseRejectedResult).reason as ApiProblemError;
+      assert.ok(e instanceof ApiProblemError);
+      assert.equal(e.problem.status, 503);
+      assert.match(e.problem.detail, /committed as serial \d+/);
+    }
+    assert.equal(logged.length, 1);
+  });
+
+  it('retries the writes of a group split by one bad write one per turn', async () => {
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    const seen: number[] = [];
+    const { w } = setup(() => {
+      seen.push(turns);
+      return Promise.resolve();
+    });
+    setImmediate(tick);
+    const bad: NameChange = { op: 'put', owner: `c.${Z}`, rrsets: [{ type: RrType.A, ttl: 60, rdatas: [Buffer.from([192, 0, 2, 1])] }] };
+    await Promise.allSettled([w.submit(Z, put('a')), w.submit(Z, bad), w.submit(Z, put('b'))]);
+    ticking = false;
+    assert.equal(seen.length, 2, 'a and b, each committed alone');
+    assert.ok(seen[1]! > seen[0]!, `turns seen at the two commits: ${seen.join(', ')}`);
+  });
+
+  it('does not hold other names back behind repeated writes to one name', async () => {
+    const { w } = setup();
+    await Promise.all([w.submit(Z, put('x', 1)), w.submit(Z, put('x', 2)), w.submit(Z, put('x', 3)), w.submit(Z, put('y')), w.submit(Z, put('z'))]);
+    assert.deepEqual(committed.map((c) => c.touched.filter((n) => n !== Z).sort()), [[`x.${Z}`, `y.${Z}`, `z.${Z}`], [`x.${Z}`], [`x.${Z}`]]);
   });
 
   it('refuses a write to a zone that does not exist', async () => {

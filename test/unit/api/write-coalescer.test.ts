@@ -16,6 +16,28 @@ const Z = '_device.example.net.';
 const put = (label: string, seed = 1): NameChange => ({ op: 'put', owner: `${label}.${Z}`, rrsets: [tlsaSet(seed)] });
 const del = (label: string): NameChange => ({ op: 'delete', owner: `${label}.${Z}` });
 
+/** Counts event-loop turns (a setImmediate ticker) and notes the count at each group commit. */
+function countTurns(): { atCommit: () => Promise<void>; stop: () => number[] } {
+  let turns = 0;
+  let ticking = true;
+  const seen: number[] = [];
+  const tick = (): void => {
+    turns++;
+    if (ticking) setImmediate(tick);
+  };
+  setImmediate(tick);
+  return {
+    atCommit: () => {
+      seen.push(turns);
+      return Promise.resolve();
+    },
+    stop: () => {
+      ticking = false;
+      return seen;
+    },
+  };
+}
+
 describe('api write coalescer (group commit of single-name writes)', () => {
   let clock: number;
   let committed: ChangeResult[];
@@ -133,21 +155,11 @@ describe('api write coalescer (group commit of single-name writes)', () => {
   });
 
   it('retries the writes of a group split by one bad write one per turn', async () => {
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    const seen: number[] = [];
-    const { w } = setup(() => {
-      seen.push(turns);
-      return Promise.resolve();
-    });
-    setImmediate(tick);
+    const turns = countTurns();
+    const { w } = setup(turns.atCommit);
     const bad: NameChange = { op: 'put', owner: `c.${Z}`, rrsets: [{ type: RrType.A, ttl: 60, rdatas: [Buffer.from([192, 0, 2, 1])] }] };
     await Promise.allSettled([w.submit(Z, put('a')), w.submit(Z, bad), w.submit(Z, put('b'))]);
-    ticking = false;
+    const seen = turns.stop();
     assert.equal(seen.length, 2, 'a and b, each committed alone');
     assert.ok(seen[1]! > seen[0]!, `turns seen at the two commits: ${seen.join(', ')}`);
   });
@@ -172,20 +184,10 @@ describe('api write coalescer (group commit of single-name writes)', () => {
   });
 
   it('lets the event loop turn between two groups (queries on this thread are not held up by both)', async () => {
-    let turns = 0;
-    let ticking = true;
-    const tick = (): void => {
-      turns++;
-      if (ticking) setImmediate(tick);
-    };
-    const seen: number[] = [];
-    const { w } = setup(() => {
-      seen.push(turns);
-      return Promise.resolve();
-    });
-    setImmediate(tick);
+    const turns = countTurns();
+    const { w } = setup(turns.atCommit);
     await Promise.all(Array.from({ length: MAX_GROUP + 1 }, (_, i) => w.submit(Z, put(`t${i}`))));
-    ticking = false;
+    const seen = turns.stop();
     assert.equal(seen.length, 2);
     assert.ok(seen[1]! > seen[0]!, `turns seen at the two commits: ${seen.join(', ')}`);
   });

@@ -6,28 +6,17 @@
 import { strict as assert } from 'node:assert';
 import { RrType } from '../../../core/rr-types.js';
 import { needsResign } from '../../../server/dnssec/resigner.js';
-import { createSigningKey, dnskeyRdata, generateKeyPair, type SigningKey } from '../../../signer/index.js';
 import { nsec3Ttl } from '../../../signer/nsec3.js';
 import { ZoneSigner } from '../../../signer/zone-signer.js';
-import type { StoredNode, ZoneInfo, ZoneSettings } from '../../../zone-store/types.js';
+import type { StoredNode } from '../../../zone-store/types.js';
+import { APEX, NOW, SETTINGS, ZONE, signingKey } from '../../helpers/signer-fixture.js';
 
-const APEX = 'example.com.';
-const SETTINGS: ZoneSettings = {
-  defaultTtl: 60, maxTtl: 86400, soaTtl: 3600, negativeTtl: 60, soaRefresh: 3600, soaRetry: 600, soaExpire: 604800,
-  mname: 'ns1.example.net.', rname: 'hostmaster.example.com.', ns: ['ns1.example.net.'], nsTtl: 3600, denial: 'nsec3', signed: true,
-};
-const ZONE: ZoneInfo = { id: 1, name: APEX, serial: 1, settings: SETTINGS, createdAt: 0 };
-const NOW = 1_767_225_600;
 const TLSA = Buffer.from('030101' + 'ab'.repeat(32), 'hex');
 
-function key(flags: number): SigningKey {
-  const k = generateKeyPair(13);
-  return createSigningKey(k.privateKey, dnskeyRdata(flags, 13, k.publicKey));
-}
 
 describe('re-signer: which stored nodes need signing again', () => {
-  const ksk = key(257);
-  const zsk = key(256);
+  const ksk = signingKey(13, 257);
+  const zsk = signingKey(13, 256);
   const signer = new ZoneSigner(APEX, { ksks: [ksk], zsks: [zsk] }, { clock: () => NOW });
   const owner = 'a.example.com.';
   const rrsets = [{ type: RrType.TLSA, ttl: 60, rdatas: [TLSA] }];

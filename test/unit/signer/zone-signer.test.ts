@@ -1,31 +1,21 @@
 /** ZoneSigner and SignerRegistry: write-time node signatures, apex sets, query-time signing with the cache. */
 import { strict as assert } from 'node:assert';
 import { RrType } from '../../../core/rr-types.js';
-import type { StoredNode, ZoneInfo, ZoneSettings } from '../../../zone-store/types.js';
+import type { StoredNode, ZoneInfo } from '../../../zone-store/types.js';
 import { SignerError } from '../../../signer/errors.js';
-import { createSigningKey, dnskeyRdata, generateKeyPair, nsec3paramRdata, type SigningKey } from '../../../signer/index.js';
+import { nsec3paramRdata, type SigningKey } from '../../../signer/index.js';
 import { nsec3CompactNxname, nsec3Cover, nsec3OwnerHash } from '../../../signer/nsec3.js';
 import { parseRrsig } from '../../../signer/rrsig.js';
 import { SignatureCache } from '../../../signer/signature-cache.js';
 import { decodeTypeBitmap } from '../../../signer/type-bitmap.js';
 import { SignerRegistry, ZoneSigner } from '../../../signer/zone-signer.js';
 import { verifyRrsigIndependently } from '../../helpers/noble-verify.js';
-
-const APEX = 'example.com.';
-const SETTINGS: ZoneSettings = {
-  defaultTtl: 60, maxTtl: 86400, soaTtl: 3600, negativeTtl: 60, soaRefresh: 3600, soaRetry: 600, soaExpire: 604800,
-  mname: 'ns1.example.net.', rname: 'hostmaster.example.com.', ns: ['ns1.example.net.'], nsTtl: 3600, denial: 'nsec3', signed: true,
-};
-const ZONE: ZoneInfo = { id: 1, name: APEX, serial: 1, settings: SETTINGS, createdAt: 0 };
-const NOW = 1_767_225_600;
+import { APEX, NOW, SETTINGS, ZONE, signingKey } from '../../helpers/signer-fixture.js';
 
 const TLSA = Buffer.from('030101' + 'ab'.repeat(32), 'hex');
 const SSHFP = Buffer.from('0402' + 'cd'.repeat(32), 'hex');
 
-function key(alg: 13 | 15, flags: number): SigningKey {
-  const k = generateKeyPair(alg);
-  return createSigningKey(k.privateKey, dnskeyRdata(flags, alg, k.publicKey));
-}
+const key = signingKey;
 
 function verifies(sig: Buffer, owner: string, type: number, rdatas: Buffer[], k: SigningKey): boolean {
   return verifyRrsigIndependently({ rrsig: sig, owner, type, rdatas, dnskey: k.dnskeyRdata, now: NOW });

@@ -90,13 +90,21 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   };
 }
 
+/** How often the server fsyncs its WAL files off the event loop (zone-store/wal-flusher.ts). */
+const WAL_FLUSH_MS = 200;
+
 export async function runServe(argv: string[]): Promise<number> {
   const cfg = parseServeConfig(argv);
   const log = createLogger(cfg.logLevel);
   const fresh = !isInitialised(cfg.dataDir);
   if (fresh) prepareDataDir(cfg.dataDir);
   const lock = acquireWriterLock(cfg.dataDir, 'idzone serve');
-  const store = openSqliteStore(cfg.dataDir, { create: fresh, mmapBytes: cfg.mmapBytes });
+  const store = openSqliteStore(cfg.dataDir, {
+    create: fresh,
+    mmapBytes: cfg.mmapBytes,
+    walFlushMs: WAL_FLUSH_MS,
+    onWalFlushError: (path, err) => log('warn', 'cannot fsync a WAL file in the background; checkpoints will write it out themselves', { path, err: err.message }),
+  });
   let tokenNote = `admin token: ${join(cfg.dataDir, ADMIN_TOKEN_FILE)} (created with the data directory)`;
   if (fresh) {
     const { tokenFile } = seedDataDir(cfg.dataDir, store, log);

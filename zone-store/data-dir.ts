@@ -23,6 +23,8 @@ export function shardFile(i: number): string {
 export interface DataDirHandles {
   catalog: Catalog;
   shards: Shard[];
+  /** The database files: the catalog, then each shard. */
+  dbPaths: string[];
 }
 
 /** `shardOpen` applies to the shard files only: the catalog is read rarely and briefly. */
@@ -33,11 +35,14 @@ export function openDataDir(dir: string, readonly: boolean, create: boolean, sha
     createDataDir(dir, shards ?? DEFAULT_SHARDS);
   }
   const catalog = new Catalog(catalogPath, readonly);
-  const handles: DataDirHandles = { catalog, shards: [] };
+  const handles: DataDirHandles = { catalog, shards: [], dbPaths: [catalogPath] };
   try {
     const n = catalog.shardCount();
     if (n === undefined) throw new StoreError(StoreErrorCode.CORRUPT, `${catalogPath} does not record a shard count`);
-    for (let i = 0; i < n; i++) handles.shards.push(openShard(dir, i, n, readonly, shardOpen));
+    for (let i = 0; i < n; i++) {
+      handles.shards.push(openShard(dir, i, n, readonly, shardOpen));
+      handles.dbPaths.push(join(dir, shardFile(i)));
+    }
     return handles;
   } catch (e) {
     closeDataDir(handles);

@@ -19,6 +19,7 @@ import { normaliseChanges } from './normalise-changes.js';
 import { planChanges, type ChangePlan, type NodeWrite } from './change-planner.js';
 import { DEFAULT_JOURNAL_LIMIT, checkZoneName, requireZone, restoreSigs, unixNow } from './store-common.js';
 import { encodeNode, decodeNode } from './node-codec.js';
+import { startWalFlusher, type WalFlusher } from './wal-flusher.js';
 import { shardOf } from './shard-hash.js';
 import { closeDataDir, openDataDir, type DataDirHandles } from './data-dir.js';
 import type { Catalog } from './catalog.js';
@@ -43,6 +44,13 @@ export interface SqliteStoreOptions {
   failpoint?: (point: FailPoint) => void;
   /** Bytes of each shard file read through a memory map (sqlite-open.ts: OpenOptions); default 0. */
   mmapBytes?: number;
+  /**
+   * Writer only: fsync every WAL file this often, off the event loop (wal-flusher.ts), so the
+   * commit that checkpoints does not write the whole WAL out itself. Default: off.
+   */
+  walFlushMs?: number;
+  /** Told of a WAL file the flusher cannot sync (once per file). */
+  onWalFlushError?: (path: string, err: Error) => void;
 }
 
 export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): SqliteZoneStore {
@@ -72,6 +80,7 @@ export class SqliteZoneStore implements ZoneWriter {
   private appliedUncleared = 0;
   private needsRecovery: boolean;
   private closed = false;
+  private readonly walFlusher: WalFlusher | undefined;
 
   constructor(private readonly handles: DataDirHandles, opts: SqliteStoreOptions) {
     this.catalog = handles.catalog;
@@ -84,6 +93,9 @@ export class SqliteZoneStore implements ZoneWriter {
     this.needsRecovery = !this.readonly;
     if (!this.readonly) this.recover();
     this.refresh();
+    if (!this.readonly && opts.walFlushMs !== undefined && opts.walFlushMs > 0) {
+      this.walFlusher = startWalFlusher(this.handles.dbPaths, opts.walFlushMs, opts.onWalFlushError);
+    }
   }
 
   get shardCount(): number {
@@ -161,6 +173,7 @@ export class SqliteZoneStore implements ZoneWriter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.walFlusher?.stop();
     // Leave an empty redo log behind a clean shutdown (what is left after a crash is replayed).
     if (!this.readonly && !this.needsRecovery && this.appliedUncleared > 0) this.catalog.clearPending(this.appliedUncleared);
     closeDataDir(this.handles);

@@ -21,10 +21,11 @@ import type { ApiLog } from './api-deps.js';
 import { ApiErrorCode, ApiProblemError, makeProblem } from './errors.js';
 
 /**
- * The most writes one group commits; more in one turn start another group. The commit cost is
- * already spread thin at this size, and a group of new names is ~40 ms of synchronous work.
+ * The most writes one group commits; more in one turn start another group. A commit's fixed cost
+ * (~130 µs) is already spread thin at this size, and a group of new names, ~0.3 ms of signing and
+ * planning each, holds the event loop (DNS too, in single-process mode) for ~10 ms at most.
  */
-export const MAX_GROUP = 128;
+export const MAX_GROUP = 32;
 
 export type SingleWriteOutcome = { kind: 'committed'; serial: number; existed: boolean } | { kind: 'absent' };
 
@@ -113,8 +114,7 @@ export class WriteCoalescer {
 
   /**
    * Commits the oldest group and leaves the rest for the next turn, so DNS queries served by this
-   * thread (single-process mode) wait for at most one group's work: MAX_GROUP new names at
-   * ~0.3 ms of signing and planning each.
+   * thread (single-process mode) wait for at most one group's work (see MAX_GROUP).
    */
   private flush(): void {
     this.scheduled = false;

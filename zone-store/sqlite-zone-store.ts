@@ -313,6 +313,7 @@ export class SqliteZoneStore implements ZoneWriter {
     // Signatures are not part of the serial's content: a crash between shards leaves some nodes with
     // older, still valid signatures, which the re-signing job rewrites again; no redo log needed.
     for (const [i, rows] of byShard) this.shards[i]!.rewriteNodes(zone.id, rows);
+    this.walFlusher?.poke();
     this.events.emit({ kind: 'resigned', zone: zone.name, names });
   }
 
@@ -388,6 +389,7 @@ export class SqliteZoneStore implements ZoneWriter {
     });
     this.lastBatch = batch;
     if (this.appliedUncleared === cleared) this.appliedUncleared = 0;
+    this.walFlusher?.poke();
     return batch;
   }
 

@@ -83,6 +83,24 @@ for (const [workers, mmapMb] of [[1, 0], [2, 0], [2, 64]] as const) {
       }
     });
 
+    it('concurrent writers (group commit): each one sees its own write in DNS right after its 2xx', async () => {
+      const client = async (c: number): Promise<void> => {
+        for (let k = 0; k < 3; k++) {
+          const name = `conc${c}-${k}`;
+          const fp = (c * 16 + k + 1).toString(16).padStart(2, '0').repeat(32);
+          const put = await api(t, 'PUT', `/api/v1/zones/${ZONE}/names/${name}`, { sshfp: [{ algorithm: 4, type: 2, fingerprint: fp }] });
+          assert.equal(put.status, 201, JSON.stringify(put.json));
+          const ans = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), `${name}.${ZONE}`, 'SSHFP', '+short']);
+          assert.equal(ans.replace(/\s+/g, '').toLowerCase(), `42${fp}`);
+          const del = await api(t, 'DELETE', `/api/v1/zones/${ZONE}/names/${name}`);
+          assert.equal(del.status, 204);
+          const gone = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), `${name}.${ZONE}`, 'SSHFP']);
+          assert.match(gone, /status: NXDOMAIN/, gone);
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, (_, c) => client(c)));
+    });
+
     it('a wildcard and an encloser added or removed change the next denial at once (remembered probes are dropped)', async () => {
       const anchor = await writeTrustAnchor(t, ZONE, join(dir, 'anchor2.conf'));
       const q = (name: string): Promise<string> => runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), '+dnssec', `${name}.${ZONE}`, 'TLSA']);

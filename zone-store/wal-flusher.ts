@@ -22,8 +22,7 @@ const IDLE_MAX_MS = 3200;
  * Every `intervalMs`, fsyncs `<db>-wal` for each database path whose size or modification time
  * changed since its last sync; while no file changes, the wait doubles up to IDLE_MAX_MS, so an
  * idle server pays a few stat calls every few seconds, and poke() ends that back-off when writes
- * start again. One round at a time. `onError` hears of any
- * failure but ENOENT, once per file.
+ * start again. One round at a time. `onError` hears of any failure but ENOENT, once per file.
  */
 export function startWalFlusher(dbPaths: readonly string[], intervalMs: number, onError?: (path: string, err: Error) => void): WalFlusher {
   const reported = new Set<string>();

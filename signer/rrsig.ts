@@ -139,22 +139,26 @@ export function rrsigWindow(rdata: Buffer): SignatureWindow | undefined {
 }
 
 /**
- * Whether stored RRSIGs can stay as they are: exactly one per key of `keyTags`, none expired or due
- * for refresh at `now` (validity.ts: less than `refreshFraction` of its validity left), and, when
- * `originalTtl` is given, every one made for that TTL. The re-signer uses it to find what to
- * re-sign, the writer to keep the signatures of what a write did not change.
+ * Whether stored RRSIGs can stay as they are: exactly one per key of `keyTags`, none expired at
+ * `now`, none due for refresh (validity.ts: less than `refreshFraction` of its validity left; 0
+ * accepts them until they expire, as the query path does), and, when `originalTtl` is given, every
+ * one made for that TTL. The query path uses it to serve stored signatures, the re-signer to find
+ * what to re-sign, the writer to keep the signatures of what a write did not change. No
+ * allocation unless a refresh check is asked for: it runs on every signed answer.
  */
 export function storedSigsFresh(sigs: readonly Buffer[], keyTags: ReadonlySet<number>, now: number, originalTtl?: number, refreshFraction?: number): boolean {
   if (sigs.length !== keyTags.size) return false;
-  const seen = new Set<number>();
-  for (const sig of sigs) {
+  const t = now >>> 0;
+  for (let i = 0; i < sigs.length; i++) {
+    const sig = sigs[i]!;
     if (sig.length < 18) return false;
     const tag = sig.readUInt16BE(16);
-    if (!keyTags.has(tag) || seen.has(tag)) return false;
-    seen.add(tag);
+    if (!keyTags.has(tag)) return false;
+    for (let j = 0; j < i; j++) if (sigs[j]!.readUInt16BE(16) === tag) return false;
     if (originalTtl !== undefined && sig.readUInt32BE(4) !== originalTtl >>> 0) return false;
-    const w = { expiration: sig.readUInt32BE(8), inception: sig.readUInt32BE(12) };
-    if (compareSigTime(w.expiration, now >>> 0) <= 0 || isDueForRefresh(w, now, refreshFraction)) return false;
+    const expiration = sig.readUInt32BE(8);
+    if (compareSigTime(expiration, t) <= 0) return false;
+    if (refreshFraction !== 0 && isDueForRefresh({ expiration, inception: sig.readUInt32BE(12) }, now, refreshFraction)) return false;
   }
   return true;
 }

@@ -50,7 +50,7 @@ export class ZoneSigner implements NodeSigner {
   readonly #cache: SignatureCache | undefined;
   readonly #apexTypes: readonly number[];
   readonly #apexWire: Buffer;
-  #zskTagSet: ReadonlySet<number> | undefined;
+  readonly #zskTags: ReadonlySet<number>;
 
   constructor(apex: string, keys: ZoneKeys, opts: ZoneSignerOptions = {}) {
     if (keys.zsks.length === 0 || keys.ksks.length === 0) {
@@ -58,6 +58,7 @@ export class ZoneSigner implements NodeSigner {
     }
     this.apex = apex;
     this.keys = { zsks: [...keys.zsks], ksks: [...keys.ksks] };
+    this.#zskTags = new Set(keys.zsks.map((k) => k.keyTag));
     this.#validity = resolveValidityConfig(opts.validity);
     this.#clock = opts.clock ?? (() => Math.floor(Date.now() / 1000));
     this.#cache = opts.cache;
@@ -148,10 +149,6 @@ export class ZoneSigner implements NodeSigner {
       const cache = this.#cache;
       return useCache && cache !== undefined ? cache.getOrSign(signatureCacheKey(wire, this.#apexWire, key), sign) : sign();
     });
-  }
-
-  get #zskTags(): ReadonlySet<number> {
-    return (this.#zskTagSet ??= new Set(this.keys.zsks.map((k) => k.keyTag)));
   }
 
   #checkZone(zone: ZoneInfo): void {

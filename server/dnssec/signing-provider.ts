@@ -9,9 +9,9 @@
  *   - reports a zone whose keys cannot be loaded as unavailable (the pipeline answers SERVFAIL
  *     with an Extended DNS Error), retrying the key files after a short delay.
  */
-import { compareSerial } from '../../core/rrset.js';
 import { RrType } from '../../core/rr-types.js';
 import { nsec3CompactNxname, nsec3Cover, nsec3Match, nsec3Rdata, nsec3Hash, hashIncrement, nsec3OwnerName, nsec3Ttl } from '../../signer/nsec3.js';
+import { storedSigsFresh } from '../../signer/rrsig.js';
 import type { SignatureCache } from '../../signer/signature-cache.js';
 import type { SigningPool } from '../../signer/signing-pool.js';
 import type { ZoneSigner, ZoneSignerOptions } from '../../signer/zone-signer.js';
@@ -66,11 +66,6 @@ export class SigningProvider implements DnssecProvider {
     return signing;
   }
 }
-
-/** RRSIG RDATA offsets (RFC 4034 §3.1): original TTL at 4, expiration at 8, key tag at 16. */
-const RRSIG_TTL = 4;
-const RRSIG_EXPIRATION = 8;
-const RRSIG_KEYTAG = 16;
 
 /** Entries of the per-zone proof memo; cleared when full. */
 const MEMO_LIMIT = 4096;
@@ -235,14 +230,7 @@ class LoadedZoneSigning implements ZoneSigning {
 
   /** Stored signatures are served when there is one per active ZSK, unexpired, for this TTL. */
   private storedUsable(stored: readonly Buffer[], ttl: number): boolean {
-    if (stored.length !== this.zskTags.size) return false;
-    const now = this.clock() >>> 0;
-    for (const sig of stored) {
-      if (sig.length < 18) return false;
-      if (sig.readUInt32BE(RRSIG_TTL) !== ttl) return false;
-      if (!this.zskTags.has(sig.readUInt16BE(RRSIG_KEYTAG))) return false;
-      if (compareSerial(sig.readUInt32BE(RRSIG_EXPIRATION), now) <= 0) return false;
-    }
-    return true;
+    // Served until they expire; the re-signer replaces them well before (refresh fraction 0).
+    return storedSigsFresh(stored, this.zskTags, this.clock(), ttl, 0);
   }
 }

@@ -13,6 +13,7 @@ import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type Opt
 import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE } from './demo-zone.js';
 import { acquireWriterLock, isAlive } from './writer-lock.js';
+import { checkRrlConfig, type RrlConfig } from '../server/query/rate-limit.js';
 import { join } from 'node:path';
 import { readFileSync, unlinkSync } from 'node:fs';
 
@@ -38,6 +39,12 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
   'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },
   'zsk-lifetime-days': { type: 'string', env: 'IDZONE_ZSK_LIFETIME_DAYS', default: '90', help: 'automatic ZSK rollover after this many days (0: never)' },
+  'rrl-rate': { type: 'string', env: 'IDZONE_RRL_RATE', default: '0', help: 'response rate limiting: UDP answers per second per client prefix and response class, the rest dropped or slipped (0: off; TCP is never limited)' },
+  'rrl-slip': { type: 'string', env: 'IDZONE_RRL_SLIP', default: '2', help: 'every Nth rate-limited UDP answer is sent empty with TC=1, so real clients retry over TCP (0: drop them all)' },
+  'rrl-ipv4-prefix': { type: 'string', env: 'IDZONE_RRL_IPV4_PREFIX', default: '24', help: 'IPv4 prefix length that counts as one client for rate limiting' },
+  'rrl-ipv6-prefix': { type: 'string', env: 'IDZONE_RRL_IPV6_PREFIX', default: '56', help: 'IPv6 prefix length that counts as one client for rate limiting' },
+  'rrl-table-size': { type: 'string', env: 'IDZONE_RRL_TABLE_SIZE', default: '100000', help: 'rate-limiting buckets kept per DNS process (least recently used evicted)' },
+  'rrl-exempt': { type: 'string', env: 'IDZONE_RRL_EXEMPT', default: '', help: 'comma-separated addresses or CIDR prefixes never rate-limited' },
   'log-level': { type: 'string', env: 'IDZONE_LOG_LEVEL', default: 'info', help: 'debug, info, warn or error' },
 };
 
@@ -63,6 +70,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   const signingThreads = attempt(() => (String(values['signing-threads']) === 'auto' ? defaultSigningThreads() : parsePositiveInt(values['signing-threads'], '--signing-threads', 0, 64)));
   const zskDays = attempt(() => parsePositiveInt(values['zsk-lifetime-days'], '--zsk-lifetime-days', 0, 3650));
   const validityDays = attempt(() => parsePositiveInt(values['signature-validity-days'], '--signature-validity-days', 1, 366));
+  const rrl = attempt(() => parseRrl(values));
   const logLevel = String(values['log-level']);
   if (!isLogLevel(logLevel)) problems.push(`--log-level: expected debug, info, warn or error, got "${logLevel}"`);
   const access = (k: string): 'open' | 'token' => {
@@ -72,7 +80,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   };
   const metricsAccess = access('metrics-access');
   const healthAccess = access('health-access');
-  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || mmapMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
+  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || mmapMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || rrl === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
   return {
     dataDir: String(values['data-dir']),
     dns,
@@ -87,7 +95,36 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     healthAccess,
     zskLifetimeSeconds: zskDays * 86400,
     signatureValiditySeconds: validityDays * 86400,
+    rrl,
   };
+}
+
+function parseRrl(values: Record<string, string | boolean | undefined>): RrlConfig {
+  const problems: string[] = [];
+  const int = (k: string, min: number, max: number): number => {
+    try {
+      return parsePositiveInt(values[k], `--${k}`, min, max);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      problems.push(...e.problems);
+      return min;
+    }
+  };
+  const exempt = String(values['rrl-exempt'])
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  const cfg: RrlConfig = {
+    rate: int('rrl-rate', 0, 1_000_000),
+    slip: int('rrl-slip', 0, 10),
+    ipv4PrefixLength: int('rrl-ipv4-prefix', 8, 32),
+    ipv6PrefixLength: int('rrl-ipv6-prefix', 16, 128),
+    maxBuckets: int('rrl-table-size', 1, 10_000_000),
+    exempt,
+  };
+  if (problems.length === 0) for (const p of checkRrlConfig(cfg)) problems.push(`--rrl-exempt: ${p}`);
+  if (problems.length > 0) throw new UsageError(problems);
+  return cfg;
 }
 
 /** How often the server fsyncs its WAL files off the event loop (zone-store/wal-flusher.ts). */

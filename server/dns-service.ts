@@ -11,6 +11,7 @@ import { AnswerCache } from './query/answer-cache.js';
 import { createQueryHandler } from './query/pipeline.js';
 import { ProbeCache } from './query/probe-cache.js';
 import { createQueryMetrics } from './query/query-metrics.js';
+import { ResponseRateLimiter, type RrlConfig } from './query/rate-limit.js';
 import type { DnssecProvider } from './query/zone-signing.js';
 import { createTcpTransport, type TcpTransport } from './transport/tcp.js';
 import type { QueryHandler } from './transport/types.js';
@@ -28,7 +29,12 @@ export interface DnsServiceOptions {
   tcpMaxConnections?: number;
   /** True when the reader is a separate read-only handle that must reload the catalog on events. */
   refreshOnEvents: boolean;
+  /** Response rate limiting of UDP answers; absent or rate 0: off. */
+  rrl?: RrlConfig | undefined;
 }
+
+/** While answers are being rate-limited, one log line per this period says how many. */
+const RRL_LOG_PERIOD_MS = 10_000;
 
 export interface DnsService {
   readonly handler: QueryHandler;
@@ -42,7 +48,9 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const cache = new AnswerCache(opts.cacheBytes);
   const metrics = createQueryMetrics(opts.registry, () => cache.stats);
   const probes = new ProbeCache();
-  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log });
+  const rrl = opts.rrl !== undefined && opts.rrl.rate > 0 ? new ResponseRateLimiter(opts.rrl) : undefined;
+  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log, ...(rrl !== undefined ? { rrl } : {}) });
+  const stopRrlLog = rrl === undefined ? () => undefined : logRateLimiting(rrl, opts.log);
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
   const { udp, tcp, port } = await listenBoth(opts, handler, onError);
   return {
@@ -51,9 +59,24 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     address: () => ({ host: opts.host, port }),
     applyEvent: (e) => applyEvent(opts, cache, probes, e),
     close: async () => {
+      stopRrlLog();
       await Promise.all([udp.close(), tcp.close()]);
     },
   };
+}
+
+/** A warning per period in which answers were limited (an attack, or a limit set too low). */
+function logRateLimiting(rrl: ResponseRateLimiter, log: LogFn): () => void {
+  let seen = { slipped: 0, dropped: 0 };
+  const timer = setInterval(() => {
+    const s = rrl.stats;
+    const slipped = s.slipped - seen.slipped;
+    const dropped = s.dropped - seen.dropped;
+    seen = s;
+    if (slipped + dropped > 0) log('warn', 'response rate limiting held back UDP answers', { seconds: RRL_LOG_PERIOD_MS / 1000, dropped, slipped, buckets: s.buckets });
+  }, RRL_LOG_PERIOD_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Attempts at finding a port free for both UDP and TCP when the configured port is 0. */

@@ -29,6 +29,7 @@ import { SigningProvider } from './dnssec/signing-provider.js';
 import { startDnsService, type DnsService } from './dns-service.js';
 import { EventFanout } from './event-fanout.js';
 import type { LogFn, LogLevel } from './log.js';
+import type { RrlConfig } from './query/rate-limit.js';
 
 export interface HostPort {
   host: string;
@@ -53,6 +54,8 @@ export interface ServeConfig {
   zskLifetimeSeconds: number;
   /** RRSIG validity (expiration − inception, before jitter). */
   signatureValiditySeconds: number;
+  /** Response rate limiting of UDP answers in every DNS process (absent or rate 0: off). */
+  rrl?: RrlConfig;
 }
 
 /**
@@ -127,7 +130,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registerDnssecMetrics(registry, sigCache, sigCounts, pool);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
     const service: DnsService = await startDnsService({
-      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false,
+      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl,
     });
     store.onEvent((e) => service.applyEvent(e));
     dns = service.address();

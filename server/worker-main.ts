@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const pool = createSigningPool(cfg, log);
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
-  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true });
+  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl });
   process.on('message', (m: unknown) => {
     if (!isEventMessage(m)) return;
     dns.applyEvent(m.event);

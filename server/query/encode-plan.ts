@@ -59,6 +59,14 @@ function truncatedResponse(b: EncodeBuffers, q: ParsedQuery, aa: boolean, rcode:
   return w.finish();
 }
 
+/**
+ * What a rate-limited client gets instead of its answer now and then (rate-limit.ts "slip"): no
+ * records, TC=1, so a real client retries over TCP; no AA and NOERROR, so nothing is told.
+ */
+export function encodeSlip(b: EncodeBuffers, q: ParsedQuery): Buffer {
+  return truncatedResponse(b, q, false, 0);
+}
+
 /** A cached answer made fit for this query: a copy with its ID, RD/CD and question case. */
 export function patchCached(b: EncodeBuffers, cached: Buffer, q: ParsedQuery, transport: Transport): Buffer {
   if (cached.length > responseSizeLimit(transport, q.edns)) {

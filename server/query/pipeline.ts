@@ -8,6 +8,8 @@
  *   sign    a signed zone whose keys cannot be loaded answers DO=1 queries SERVFAIL + EDE,
  *           never unsigned data
  *   lookup  → plan (lookup.ts, build-plan.ts)
+ *   limit   UDP answers over the client's rate (rate-limit.ts) are dropped or slipped (TC=1),
+ *           decided before any signing: a dropped denial costs no signature
  *   encode  one place (encode-plan.ts); TC=1 when a UDP answer does not fit
  *   defer   a UDP DO=1 answer whose proof needs a fresh signature (denial, wildcard) is planned
  *           and encoded later, in bounded slices (slice-scheduler.ts), once that signature was
@@ -21,11 +23,12 @@ import { decodeQuery, type ParsedQuery } from '../wire/decode-query.js';
 import type { LogFn } from '../log.js';
 import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
-import { createEncodeBuffers, encodeError, encodePlan, patchCached, type EncodeBuffers } from './encode-plan.js';
+import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, type EncodeBuffers } from './encode-plan.js';
 import { lookupName } from './lookup.js';
 import type { ProbeCache } from './probe-cache.js';
 import { SliceScheduler } from './slice-scheduler.js';
 import type { QueryMetrics } from './query-metrics.js';
+import { RrlAction, RrlClass, type ResponseRateLimiter, type RrlClassName } from './rate-limit.js';
 import { isUnavailable, type DnssecProvider, type ZoneSigning } from './zone-signing.js';
 
 export interface PipelineDeps {
@@ -38,6 +41,8 @@ export interface PipelineDeps {
   scheduler?: SliceScheduler;
   /** Encloser and wildcard probes remembered between queries; invalidated with the answer cache. */
   probes?: ProbeCache;
+  /** Response rate limiting of UDP answers (off when absent). */
+  rrl?: ResponseRateLimiter;
 }
 
 export function createQueryHandler(deps: PipelineDeps): QueryHandler {
@@ -51,12 +56,17 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
       return null;
     }
     if (decoded.kind === 'error') {
+      if (deps.rrl !== undefined && ctx.transport === 'udp' && deps.rrl.check(ctx.remoteAddress, RrlClass.ERROR, '', 0) !== RrlAction.SEND) {
+        deps.metrics.rateLimited(RrlClass.ERROR, 'dropped');
+        return null;
+      }
       const out = encodeError(buffers, decoded, decoded.rcode, undefined);
       deps.metrics.observe(ctx.transport, 0, decoded.rcode, elapsed(started));
       return out;
     }
     const q = decoded.query;
-    const done = (r: Answered): Buffer => {
+    const done = (r: Answered): Buffer | null => {
+      if (r.bytes === null) return null;
       deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
       return r.bytes;
     };
@@ -79,7 +89,8 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
 }
 
 interface Answered {
-  bytes: Buffer;
+  /** null: rate-limited, nothing is sent. */
+  bytes: Buffer | null;
   rcode: number;
 }
 
@@ -97,28 +108,40 @@ function guarded<T extends AnswerStep>(deps: PipelineDeps, buffers: EncodeBuffer
 }
 
 function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext): AnswerStep {
+  const limit: Limit | undefined = deps.rrl !== undefined && ctx.transport === 'udp' ? (cls, name, qtype = 0) => rateLimit(deps, buffers, q, ctx, cls, name, qtype) : undefined;
   const policy = checkPolicy(q);
-  if (policy !== undefined) return { bytes: encodeError(buffers, q, policy.rcode, policy.ede), rcode: policy.rcode };
+  if (policy !== undefined) return errorAnswer(buffers, q, policy.rcode, policy.ede, limit);
   const dnssecOk = q.edns?.do === true;
   const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
   const cached = deps.cache.get(key);
   if (cached !== undefined) {
+    const limited = limit === undefined ? undefined : limitCached(deps, q, cached, limit);
+    if (limited !== undefined) return limited;
     const out = patchCached(buffers, cached, q, ctx.transport);
     return { bytes: out, rcode: out[3]! & 0x0f };
   }
   const zone = deps.reader.findZone(q.qname);
-  if (zone === undefined) return { bytes: encodeError(buffers, q, Rcode.REFUSED, { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this name' }), rcode: Rcode.REFUSED };
+  if (zone === undefined) return errorAnswer(buffers, q, Rcode.REFUSED, { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this name' }, limit);
   let signing: ZoneSigning | undefined;
   if (zone.settings.signed) {
     const s = deps.dnssec.forZone(zone);
     if (!isUnavailable(s)) signing = s;
     // Never unsigned data to a DO=1 client of a signed zone (the provider logs the cause once
     // per retry period); DO=0 clients get the unsigned data, which they would not validate.
-    else if (dnssecOk) return { bytes: encodeError(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }), rcode: Rcode.SERVFAIL };
+    else if (dnssecOk) return errorAnswer(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }, limit);
   }
   const outcome = lookupName(deps.reader, zone, q.qname, deps.probes);
+  // Denials and wildcard answers are judged before their proof is signed.
+  if (limit !== undefined && outcome.kind !== 'exact') {
+    const limited = outcome.kind === 'wildcard' ? limit(RrlClass.WILDCARD, outcome.closestEncloser) : limit(RrlClass.NXDOMAIN, zone.name);
+    if (limited !== undefined) return limited;
+  }
   const respond = (cache: boolean): Answered => {
     const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
+    if (limit !== undefined && outcome.kind === 'exact') {
+      const limited = plan.rcode !== Rcode.NOERROR ? limit(RrlClass.ERROR, '') : plan.answer.length > 0 ? limit(RrlClass.ANSWER, q.qname, q.qtype) : limit(RrlClass.NODATA, q.qname);
+      if (limited !== undefined) return limited;
+    }
     plan.zone = zone.name;
     const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
     if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full);
@@ -131,6 +154,32 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
     return { deferred: () => respond(false), ready: signing.prepareDenial?.(q.qname, outcome.nextCloser, outcome.kind) };
   }
   return respond(true);
+}
+
+type Limit = (cls: RrlClassName, name: string, qtype?: number) => Answered | undefined;
+
+function errorAnswer(buffers: EncodeBuffers, q: ParsedQuery, rcode: number, ede: { code: number; text: string } | undefined, limit: Limit | undefined): Answered {
+  return limit?.(RrlClass.ERROR, '') ?? { bytes: encodeError(buffers, q, rcode, ede), rcode };
+}
+
+/** The limiter's verdict as an answer: undefined to send the real one, else nothing or a slip. */
+function rateLimit(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext, cls: RrlClassName, name: string, qtype: number): Answered | undefined {
+  const action = deps.rrl!.check(ctx.remoteAddress, cls, name, qtype);
+  if (action === RrlAction.SEND) return undefined;
+  if (action === RrlAction.DROP) {
+    deps.metrics.rateLimited(cls, 'dropped');
+    return { bytes: null, rcode: Rcode.NOERROR };
+  }
+  deps.metrics.rateLimited(cls, 'slipped');
+  return { bytes: encodeSlip(buffers, q), rcode: Rcode.NOERROR };
+}
+
+/** A cached answer's class, read from its header (the cache holds whole messages). */
+function limitCached(deps: PipelineDeps, q: ParsedQuery, cached: Buffer, limit: Limit): Answered | undefined {
+  const rcode = cached[3]! & 0x0f;
+  if (rcode === Rcode.NXDOMAIN) return limit(RrlClass.NXDOMAIN, deps.reader.findZone(q.qname)?.name ?? '');
+  if (rcode !== Rcode.NOERROR) return limit(RrlClass.ERROR, '');
+  return cached.readUInt16BE(6) > 0 ? limit(RrlClass.ANSWER, q.qname, q.qtype) : limit(RrlClass.NODATA, q.qname);
 }
 
 function checkPolicy(q: ParsedQuery): { rcode: number; ede?: { code: number; text: string } } | undefined {

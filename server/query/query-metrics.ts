@@ -17,11 +17,19 @@ const RCODE_NAMES = new Map<number, string>(Object.entries(Rcode).map(([k, v]) =
 export interface QueryMetrics {
   observe(transport: string, qtype: number, rcode: number, seconds: number): void;
   dropped(transport: string, reason: string): void;
+  /** A UDP answer held back by response rate limiting: dropped, or sent empty with TC=1. */
+  rateLimited(cls: string, action: 'dropped' | 'slipped'): void;
 }
 
 export function createQueryMetrics(registry: Registry, cacheStats: () => AnswerCacheStats): QueryMetrics {
   const queries = new Counter({ name: 'idzone_dns_queries_total', help: 'DNS queries answered, by transport, qtype and rcode', labelNames: ['transport', 'qtype', 'rcode'], registers: [registry] });
   const dropped = new Counter({ name: 'idzone_dns_dropped_total', help: 'DNS messages dropped without an answer (malformed beyond a header, responses)', labelNames: ['transport', 'reason'], registers: [registry] });
+  const limited = new Counter({
+    name: 'idzone_dns_rate_limited_total',
+    help: 'UDP answers held back by response rate limiting, by response class and action (dropped, or slipped: sent empty with TC=1)',
+    labelNames: ['class', 'action'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'idzone_dns_answer_duration_seconds',
     help: 'Time from a decoded query to its encoded answer',
@@ -42,7 +50,10 @@ export function createQueryMetrics(registry: Registry, cacheStats: () => AnswerC
     dropped(transport, reason) {
       dropped.inc({ transport, reason });
     },
+    rateLimited(cls, action) {
+      limited.inc({ class: cls, action });
+    },
   };
 }
 
-export const NO_METRICS: QueryMetrics = { observe: () => undefined, dropped: () => undefined };
+export const NO_METRICS: QueryMetrics = { observe: () => undefined, dropped: () => undefined, rateLimited: () => undefined };

@@ -17,6 +17,7 @@ const FAMILIES = [
   'idzone_signature_cache_misses_total',
   'idzone_signature_cache_evictions_total',
   'idzone_api_requests_total',
+  'idzone_dns_rate_limited_total',
 ];
 
 for (const workers of [1, 2]) {

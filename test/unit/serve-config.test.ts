@@ -23,3 +23,28 @@ describe('idzone serve configuration: --mmap-mb', () => {
     }
   });
 });
+
+describe('idzone serve configuration: response rate limiting', () => {
+  it('is off by default, with BIND-like defaults for the rest', () => {
+    assert.deepEqual(parseServeConfig([], {}).rrl, { rate: 0, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, maxBuckets: 100_000, exempt: [] });
+  });
+
+  it('takes every setting from flags or the environment', () => {
+    const cfg = parseServeConfig(['--rrl-rate', '20', '--rrl-slip', '1', '--rrl-ipv4-prefix', '32', '--rrl-exempt', '192.0.2.0/24, 2001:db8::1'], { IDZONE_RRL_IPV6_PREFIX: '64', IDZONE_RRL_TABLE_SIZE: '5000' });
+    assert.deepEqual(cfg.rrl, { rate: 20, slip: 1, ipv4PrefixLength: 32, ipv6PrefixLength: 64, maxBuckets: 5000, exempt: ['192.0.2.0/24', '2001:db8::1'] });
+  });
+
+  it('refuses bad values, naming the option', () => {
+    const cases: [string, string][] = [
+      ['--rrl-rate', '-5'],
+      ['--rrl-slip', '11'],
+      ['--rrl-ipv4-prefix', '33'],
+      ['--rrl-ipv6-prefix', '200'],
+      ['--rrl-table-size', '0'],
+      ['--rrl-exempt', '10.0.0.0/8,not-an-address'],
+    ];
+    for (const [flag, bad] of cases) {
+      assert.throws(() => parseServeConfig([flag, bad], {}), (e: unknown) => e instanceof UsageError && e.problems.some((p) => p.includes(flag)), `${flag} ${bad}`);
+    }
+  });
+});

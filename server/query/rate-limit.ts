@@ -1,0 +1,202 @@
+/**
+ * Response rate limiting (RRL) for UDP answers, the scheme BIND, Knot and NSD use (ISC TN-2012-1;
+ * SPECS.md §6). A spoofed-source flood turns an authoritative server into an amplifier: a DO=1
+ * denial here is ~10 times the size of its query. Answers are counted per client prefix (/24 IPv4,
+ * /56 IPv6 by default) and per response class, each in a token bucket that refills at `rate` per
+ * second up to one second's worth. Over the limit an answer is dropped, except every `slip`-th one,
+ * which goes out empty with TC=1: a real client behind the prefix retries over TCP and is served
+ * there (TCP is never limited: its source address is proven), a victim receives a packet no larger
+ * than the query.
+ *
+ * The classes follow BIND's, so random names cannot spread a flood over many buckets:
+ *   answer    keyed by question name and type
+ *   nodata    keyed by question name (any type)
+ *   nxdomain  keyed by the zone (every absent name of a zone shares one bucket)
+ *   wildcard  keyed by the closest encloser the answer was synthesised from
+ *   error     keyed by nothing but the prefix (FORMERR, REFUSED, SERVFAIL, ...); never slipped
+ * The pipeline asks before it signs: a dropped denial never costs a signature.
+ *
+ * Memory is bounded: at most `maxBuckets` buckets, the least recently used evicted first, so a
+ * flood from many sources costs a fixed table, not a growing one.
+ */
+import { BlockList, isIPv4, isIPv6 } from 'node:net';
+
+export interface RrlConfig {
+  /** Answers per second per bucket; 0 turns limiting off. */
+  rate: number;
+  /** Every slip-th limited answer is sent empty with TC=1 instead of dropped (0: drop them all). */
+  slip: number;
+  ipv4PrefixLength: number;
+  ipv6PrefixLength: number;
+  maxBuckets: number;
+  /** Addresses or CIDR prefixes never limited (monitoring, known resolvers). */
+  exempt: readonly string[];
+}
+
+export const RRL_DEFAULTS: RrlConfig = { rate: 0, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, maxBuckets: 100_000, exempt: [] };
+
+export const RrlClass = { ANSWER: 'answer', NODATA: 'nodata', NXDOMAIN: 'nxdomain', WILDCARD: 'wildcard', ERROR: 'error' } as const;
+export type RrlClassName = (typeof RrlClass)[keyof typeof RrlClass];
+
+export const RrlAction = { SEND: 0, SLIP: 1, DROP: 2 } as const;
+export type RrlActionValue = (typeof RrlAction)[keyof typeof RrlAction];
+
+export interface RrlStats {
+  buckets: number;
+  slipped: number;
+  dropped: number;
+}
+
+interface Bucket {
+  tokens: number;
+  last: number;
+  /** Answers limited so far (picks the slipped ones). */
+  limited: number;
+}
+
+export class ResponseRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  private readonly exempt: BlockList | undefined;
+  private slipped = 0;
+  private dropped = 0;
+
+  constructor(
+    private readonly cfg: RrlConfig,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    const problems = checkRrlConfig(cfg);
+    if (problems.length > 0) throw new Error(`response rate limiting: ${problems.join('; ')}`);
+    if (cfg.exempt.length > 0) {
+      this.exempt = new BlockList();
+      for (const e of cfg.exempt) addExempt(this.exempt, e);
+    }
+  }
+
+  /**
+   * Whether an answer of class `cls` about `name` (already reduced to what the class keys on) and
+   * `qtype` may go to `address`. Counts it either way.
+   */
+  check(address: string, cls: RrlClassName, name: string, qtype: number): RrlActionValue {
+    if (this.exempt !== undefined && isExempt(this.exempt, address)) return RrlAction.SEND;
+    const key = `${clientPrefix(address, this.cfg.ipv4PrefixLength, this.cfg.ipv6PrefixLength)}|${cls}|${name}|${qtype}`;
+    const t = this.now();
+    let b = this.buckets.get(key);
+    if (b === undefined) {
+      b = { tokens: this.cfg.rate, last: t, limited: 0 };
+      if (this.buckets.size >= this.cfg.maxBuckets) this.buckets.delete(this.buckets.keys().next().value as string);
+    } else {
+      // Re-inserted so that the Map's insertion order is least recently used first.
+      this.buckets.delete(key);
+      b.tokens = Math.min(this.cfg.rate, b.tokens + ((t - b.last) / 1000) * this.cfg.rate);
+      b.last = t;
+    }
+    this.buckets.set(key, b);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return RrlAction.SEND;
+    }
+    b.limited++;
+    // An error answer is no larger than its query: a slip would not be smaller, so none is sent.
+    if (this.cfg.slip > 0 && cls !== RrlClass.ERROR && b.limited % this.cfg.slip === 0) {
+      this.slipped++;
+      return RrlAction.SLIP;
+    }
+    this.dropped++;
+    return RrlAction.DROP;
+  }
+
+  get stats(): RrlStats {
+    return { buckets: this.buckets.size, slipped: this.slipped, dropped: this.dropped };
+  }
+}
+
+/** Everything wrong with a configuration, as sentences naming the setting (empty: fine). */
+export function checkRrlConfig(cfg: RrlConfig): string[] {
+  const problems: string[] = [];
+  const int = (v: number, name: string, min: number, max: number): void => {
+    if (!Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got ${v}`);
+  };
+  int(cfg.rate, 'rate', 0, 1_000_000);
+  int(cfg.slip, 'slip', 0, 10);
+  int(cfg.ipv4PrefixLength, 'IPv4 prefix length', 8, 32);
+  int(cfg.ipv6PrefixLength, 'IPv6 prefix length', 16, 128);
+  int(cfg.maxBuckets, 'table size', 1, 10_000_000);
+  for (const e of cfg.exempt) {
+    try {
+      addExempt(new BlockList(), e);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
+}
+
+function addExempt(list: BlockList, entry: string): void {
+  const [addr, len, ...rest] = entry.split('/');
+  const family = addr !== undefined && isIPv4(addr) ? 'ipv4' : addr !== undefined && isIPv6(addr) ? 'ipv6' : undefined;
+  const max = family === 'ipv4' ? 32 : 128;
+  const prefix = len === undefined ? max : Number(len);
+  if (family === undefined || rest.length > 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (len !== undefined && !/^\d+$/.test(len))) {
+    throw new Error(`exempt entry "${entry}" is not an IP address or CIDR prefix`);
+  }
+  list.addSubnet(addr!, prefix, family);
+}
+
+function isExempt(list: BlockList, address: string): boolean {
+  const v4 = mappedIpv4(address);
+  if (v4 !== undefined) return list.check(v4, 'ipv4');
+  return isIPv6(address) ? list.check(address, 'ipv6') : list.check(address, 'ipv4');
+}
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:192.0.2.1`), else undefined. */
+function mappedIpv4(address: string): string | undefined {
+  if (address.length < 8 || address.charCodeAt(0) !== 58 /* : */) return undefined;
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m === null ? undefined : m[1];
+}
+
+/**
+ * The client's network as a bucket key: the address with everything past the prefix length
+ * cleared (IPv4-mapped IPv6 addresses count as IPv4). Unparseable text is its own key.
+ */
+export function clientPrefix(address: string, v4Length: number, v6Length: number): string {
+  const v4 = mappedIpv4(address) ?? address;
+  if (isIPv4(v4)) {
+    const p = v4.split('.');
+    const n = ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+    const mask = v4Length === 0 ? 0 : (0xffffffff << (32 - v4Length)) >>> 0;
+    const m = (n & mask) >>> 0;
+    return `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${v4Length}`;
+  }
+  const groups = ipv6Groups(address);
+  if (groups === undefined) return address;
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    const keep = Math.max(0, Math.min(16, v6Length - i * 16));
+    const g = keep === 0 ? 0 : groups[i]! & ((0xffff << (16 - keep)) & 0xffff);
+    out += (i === 0 ? '' : ':') + g.toString(16);
+  }
+  return `${out}/${v6Length}`;
+}
+
+/** The eight 16-bit groups of an IPv6 address (zone index ignored), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  const a = address.split('%')[0]!;
+  if (!isIPv6(a)) return undefined;
+  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
+  const parse = (s: string | undefined): number[] => {
+    if (s === undefined || s === '') return [];
+    const out: number[] = [];
+    for (const part of s.split(':')) {
+      if (part.includes('.')) {
+        const p = part.split('.').map(Number);
+        out.push((p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!);
+      } else out.push(parseInt(part, 16));
+    }
+    return out;
+  };
+  const h = parse(head);
+  const t = parse(tail);
+  if (tail === undefined) return h.length === 8 ? h : undefined;
+  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}

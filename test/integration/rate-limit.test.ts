@@ -1,0 +1,143 @@
+/**
+ * Response rate limiting against the real server (server/query/rate-limit.ts): a burst of random
+ * NXDOMAIN DO=1 queries from one client gets `rate` answers, the rest dropped or slipped (TC=1),
+ * and the dropped ones cost no signature; TCP is never limited; real clients (dig, kdig, delv)
+ * that get a slip retry over TCP and still validate; /metrics counts what was held back.
+ */
+import { strict as assert } from 'node:assert';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RRL_DEFAULTS } from '../../server/query/rate-limit.js';
+import { buildQuery, randomLabel, readMessage, tcpExchange } from '../helpers/raw-dns.js';
+import { delv, runTool, startTestServer, writeTrustAnchor, type TestServer } from '../helpers/server-fixture.js';
+
+const ZONE = '_device.example.net.';
+const TLSA = 52;
+
+interface BurstResult {
+  answered: number;
+  truncated: number;
+  nxdomain: number;
+}
+
+/** Sends `n` random-name TLSA DO=1 queries over UDP at once and collects answers for `waitMs` (less if all came). */
+async function udpBurst(port: number, n: number, waitMs = 400): Promise<BurstResult> {
+  const s = dgram.createSocket('udp4');
+  const r: BurstResult = { answered: 0, truncated: 0, nxdomain: 0 };
+  let all: () => void = () => undefined;
+  s.on('message', (m) => {
+    r.answered++;
+    if (r.answered === n) all();
+    if ((m[2]! & 0x02) !== 0) r.truncated++;
+    if (readMessage(m).rcode === 3) r.nxdomain++;
+  });
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  for (let i = 0; i < n; i++) s.send(buildQuery({ id: i + 1, qname: `${randomLabel(10)}.${ZONE}`, qtype: TLSA, edns: { udpSize: 1232, do: true } }), port, '127.0.0.1');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, waitMs);
+    all = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+  s.close();
+  return r;
+}
+
+async function metric(t: TestServer, pattern: RegExp): Promise<number> {
+  const text = await (await fetch(`${t.apiUrl}/metrics`)).text();
+  const m = pattern.exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+describe('response rate limiting (real server)', function () {
+  this.timeout(60_000);
+
+  describe('rate 5, slip 2', () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer({ signingThreads: 0, rrl: { ...RRL_DEFAULTS, rate: 5, slip: 2 } }, { zone: 'demo' });
+    });
+    after(async () => t?.stop());
+
+    it('answers about `rate` random NXDOMAINs of a burst, slips half the rest and signs only what it sends', async () => {
+      const signedBefore = await metric(t, /idzone_dnssec_signatures_total\{when="query"\} (\d+)/);
+      const r = await udpBurst(t.dnsPort, 60);
+      const full = r.answered - r.truncated;
+      // 5 tokens, plus at most a few refilled while the burst was sent.
+      assert.ok(full >= 5 && full <= 8, `full answers: ${JSON.stringify(r)}`);
+      assert.equal(r.nxdomain, full, 'the full answers are the NXDOMAINs; slips carry no rcode');
+      assert.ok(Math.abs(r.truncated - (60 - full) / 2) <= 1, `every second limited answer is slipped: ${JSON.stringify(r)}`);
+      const signed = (await metric(t, /idzone_dnssec_signatures_total\{when="query"\} (\d+)/)) - signedBefore;
+      // One fresh NSEC3 cover per denial sent, plus the first denial's SOA, apex NSEC3 and wildcard
+      // cover, which later ones take from the signature cache.
+      assert.ok(signed <= full + 3, `signatures made: ${signed} for ${full} denials sent (60 asked)`);
+      const dropped = await metric(t, /idzone_dns_rate_limited_total\{class="nxdomain",action="dropped"\} (\d+)/);
+      const slipped = await metric(t, /idzone_dns_rate_limited_total\{class="nxdomain",action="slipped"\} (\d+)/);
+      assert.equal(slipped, r.truncated);
+      assert.equal(dropped, 60 - r.answered);
+    });
+
+    it('never limits TCP, even right after the UDP bucket is drained', async () => {
+      await udpBurst(t.dnsPort, 20, 50);
+      const msgs = Array.from({ length: 30 }, (_, i) => buildQuery({ id: 100 + i, qname: `${randomLabel(10)}.${ZONE}`, qtype: TLSA, edns: { udpSize: 1232, do: true } }));
+      const answers = await tcpExchange(t.dnsPort, msgs, 10_000);
+      assert.equal(answers.length, 30);
+      for (const a of answers) assert.equal(readMessage(a).rcode, 3);
+    });
+
+    it('keeps a positive answer its own bucket: a denial flood does not limit it', async () => {
+      await udpBurst(t.dnsPort, 30, 50);
+      const out = await runTool('dig', ['@127.0.0.1', '-p', String(t.dnsPort), '+ignore', '+tries=1', '+timeout=2', 'sensor1._device.example.net', 'TLSA', '+dnssec']);
+      assert.match(out, /status: NOERROR/);
+      assert.doesNotMatch(out, /flags:[^;]* tc/);
+    });
+  });
+
+  describe('rate 1, slip 1 (every limited answer truncated)', () => {
+    let t: TestServer;
+    let anchorDir: string;
+    let anchor: string;
+    before(async () => {
+      t = await startTestServer({ signingThreads: 0, rrl: { ...RRL_DEFAULTS, rate: 1, slip: 1 } }, { zone: 'demo' });
+      anchorDir = mkdtempSync(join(tmpdir(), 'idzone-rrl-'));
+      anchor = await writeTrustAnchor(t, ZONE, join(anchorDir, 'anchor.conf'));
+    });
+    after(async () => {
+      await t?.stop();
+      if (anchorDir !== undefined) rmSync(anchorDir, { recursive: true, force: true });
+    });
+
+    it('dig sees the slip (TC=1, no records) and, retrying over TCP, the real NXDOMAIN', async () => {
+      await udpBurst(t.dnsPort, 10, 20);
+      const name = `${randomLabel(10)}.${ZONE}`;
+      const slipped = await runTool('dig', ['@127.0.0.1', '-p', String(t.dnsPort), '+ignore', '+tries=1', '+timeout=2', name, 'TLSA', '+dnssec']);
+      assert.match(slipped, /flags: qr tc/, slipped);
+      assert.match(slipped, /ANSWER: 0, AUTHORITY: 0/);
+      await udpBurst(t.dnsPort, 10, 20);
+      const retried = await runTool('dig', ['@127.0.0.1', '-p', String(t.dnsPort), '+tries=1', '+timeout=2', name, 'TLSA', '+dnssec']);
+      assert.match(retried, /status: NXDOMAIN/);
+      assert.match(retried, /\(TCP\)/, retried);
+    });
+
+    it('delv still says "fully validated" for a denial while its client prefix is limited', async () => {
+      await udpBurst(t.dnsPort, 10, 20);
+      const out = await delv(t, ZONE, anchor, `${randomLabel(10)}.${ZONE}`, 'TLSA');
+      assert.match(out, /fully validated/);
+      assert.match(out, /NXDOMAIN|does not exist/i);
+    });
+  });
+
+  it('is off by default: a burst is answered in full', async () => {
+    const t = await startTestServer({ signingThreads: 0 }, { zone: 'demo' });
+    try {
+      const r = await udpBurst(t.dnsPort, 40, 1500);
+      assert.equal(r.answered, 40);
+      assert.equal(r.truncated, 0);
+    } finally {
+      await t.stop();
+    }
+  });
+});

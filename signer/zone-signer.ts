@@ -112,9 +112,14 @@ export class ZoneSigner implements NodeSigner {
     return this.#signWith(this.keys.ksks, this.apex, RrType.DNSKEY, ttl, dnskeyRdatas, this.#clock(), true);
   }
 
-  /** RRSIGs of an apex RRset other than DNSKEY (SOA, NS, NSEC3PARAM, CDS, CDNSKEY), one per ZSK. */
+  /**
+   * RRSIGs of an apex RRset: SOA, NS and NSEC3PARAM one per ZSK; DNSKEY, CDS and CDNSKEY one per
+   * active KSK. A parent accepts CDS/CDNSKEY only when signed by a key its DS set already names
+   * (RFC 7344 §4.1, RFC 8078 §3), that is a KSK; a ZSK's signature would still validate for a
+   * resolver, so nothing but a parent-side check (dnssec-cds) shows the difference.
+   */
   signApexRrset(type: number, ttl: number, rdatas: readonly Buffer[]): Buffer[] {
-    if (type === RrType.DNSKEY) return this.signDnskeySet(rdatas, ttl);
+    if (type === RrType.DNSKEY || type === RrType.CDS || type === RrType.CDNSKEY) return this.#signWith(this.keys.ksks, this.apex, type, ttl, rdatas, this.#clock(), true);
     return this.#signWith(this.keys.zsks, this.apex, type, ttl, rdatas, this.#clock(), true);
   }
 

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { delvAsync, kdig } from '../helpers/dns-tools.js';
+import { delvAsync, dig, kdig, runToolAsync } from '../helpers/dns-tools.js';
 import { startTestServer, type TestServer } from '../helpers/server-fixture.js';
 import type { KeyRecord } from '../../zone-store/types.js';
 
@@ -99,6 +99,28 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
     assert.deepEqual(cds.map((l) => Number(l.split(/\s+/)[0])).sort((a, b) => a - b), tagsOf(ksks), `${when}: CDS key tags`);
   }
 
+  /**
+   * The parent's side, judged by BIND's dnssec-cds (RFC 7344 §4.1, RFC 8078 §3): holding a DS set
+   * for `parent` (made by dnssec-dsfromkey), it must accept the child's CDS/CDNSKEY — signed by a
+   * key that DS set names — and compute a new DS set for exactly `next`.
+   */
+  async function assertParentAccepts(parent: readonly KeyRecord[], next: readonly KeyRecord[], when: string): Promise<void> {
+    const keyFile = join(dir, 'parent-keys.txt');
+    writeFileSync(keyFile, parent.map((k) => `${ZONE} 3600 IN DNSKEY ${k.flags} 3 ${k.algorithm} ${k.publicKey.toString('base64')}\n`).join(''));
+    const ds = await runToolAsync('dnssec-dsfromkey', ['-2', '-f', keyFile, ZONE]);
+    assert.match(ds, /\sDS\s/, `${when}: dnssec-dsfromkey: ${ds}`);
+    const dsFile = join(dir, 'parent-dsset.txt');
+    writeFileSync(dsFile, ds);
+    const child = await Promise.all(['DNSKEY', 'CDNSKEY', 'CDS'].map((type) => dig(t, ['+tcp', '+noall', '+answer', '+dnssec', ZONE, type])));
+    const childFile = join(dir, 'child.txt');
+    writeFileSync(childFile, child.join(''));
+    // Signatures made since two days ago count (ours are backdated by an hour).
+    const since = new Date(Date.now() - 2 * 86400_000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    const out = await runToolAsync('dnssec-cds', ['-s', since, '-f', childFile, '-d', dsFile, ZONE]);
+    const tags = [...out.matchAll(/\sDS\s+(\d+)\s/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    assert.deepEqual([...new Set(tags)], tagsOf(next), `${when}: dnssec-cds with DS for ${tagsOf(parent).join(',')}:\n${out}`);
+  }
+
   async function step(kind: 'zsk' | 'ksk', expected: string): Promise<void> {
     const res = await fetch(`${t.apiUrl}/api/v1/zones/${ZONE}/keys/rollover`, {
       method: 'POST',
@@ -127,6 +149,7 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
     await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'before');
     await assertDnskeySet('before');
     await assertCdsFor([ksk0], 'before');
+    await assertParentAccepts([ksk0], [ksk0], 'before');
   });
 
   describe('ZSK rollover by pre-publication (the KSK, and so the anchor, stays the same)', () => {
@@ -182,6 +205,8 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
       ksk1 = ksks.find((k) => k.id !== ksk0.id)!;
       await assertDnskeySet('KSK publish');
       await assertCdsFor([ksk0, ksk1], 'KSK publish');
+      // The parent, still holding only the old DS, accepts CDS signed by the old KSK and adds the new DS.
+      await assertParentAccepts([ksk0], [ksk0, ksk1], 'KSK publish');
       // A validator still has the old DS from the parent (which adds the new DS only after seeing
       // CDS): the old KSK must keep validating. Once the parent has both DS, the new one works too.
       await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'KSK publish, old anchor');
@@ -193,6 +218,7 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
       assert.deepEqual(tagsOf(live('ksk').filter((k) => k.state === 'retired')), [ksk0.keyTag]);
       await assertDnskeySet('KSK retire');
       await assertCdsFor([ksk1], 'KSK retire');
+      await assertParentAccepts([ksk0, ksk1], [ksk1], 'KSK retire');
       // The retire step is safe only once the parent serves the new DS (status waitingFor), so a
       // validator's anchor is now the new KSK; the old KSK no longer signs the DNSKEY set.
       await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK retire, new anchor');
@@ -207,6 +233,7 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
       assert.deepEqual(tagsOf(live('ksk')), [ksk1.keyTag]);
       await assertDnskeySet('KSK remove');
       await assertCdsFor([ksk1], 'KSK remove');
+      await assertParentAccepts([ksk1], [ksk1], 'KSK remove');
       await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK remove');
       const status = t.server.rollovers.status(ZONE);
       assert.equal(status.ksk.stepTaken, 0);

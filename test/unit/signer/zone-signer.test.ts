@@ -85,7 +85,7 @@ describe('signer/zone-signer', () => {
     assert.ok(verifies(sig, 'device9._device.example.com.', RrType.TLSA, [TLSA], zsk));
   });
 
-  it('DNSKEY RRset signed by the KSK, other apex RRsets by the ZSK', () => {
+  it('DNSKEY, CDS and CDNSKEY signed by the KSK (RFC 7344 §4.1), other apex RRsets by the ZSK', () => {
     const dnskeys = [ksk.dnskeyRdata, zsk.dnskeyRdata];
     const [dsig] = signer.signDnskeySet(dnskeys, 3600);
     assert.equal(parseRrsig(dsig!)?.keyTag, ksk.keyTag);
@@ -94,6 +94,12 @@ describe('signer/zone-signer', () => {
     const [psig] = signer.signApexRrset(RrType.NSEC3PARAM, 0, [nsec3paramRdata()]);
     assert.equal(parseRrsig(psig!)?.keyTag, zsk.keyTag);
     assert.ok(verifies(psig!, APEX, RrType.NSEC3PARAM, [nsec3paramRdata()], zsk));
+    const cdnskey = [ksk.dnskeyRdata];
+    for (const type of [RrType.CDS, RrType.CDNSKEY]) {
+      const sigs = signer.signApexRrset(type, 3600, cdnskey);
+      assert.deepEqual(sigs.map((s) => parseRrsig(s)?.keyTag), [ksk.keyTag], `type ${type}`);
+      assert.ok(verifies(sigs[0]!, APEX, type, cdnskey, ksk));
+    }
   });
 
   it('every active ZSK signs (rollover), CSK signs both roles', () => {

@@ -73,6 +73,7 @@ export function makeProblem(code: ApiErrorCode, detail: string, errors: Violatio
 const STORE_TO_API: Readonly<Partial<Record<StoreErrorCode, ApiErrorCode>>> = {
   [StoreErrorCode.ZONE_NOT_FOUND]: ApiErrorCode.NOT_FOUND,
   [StoreErrorCode.ZONE_EXISTS]: ApiErrorCode.CONFLICT,
+  [StoreErrorCode.ZONE_NESTED]: ApiErrorCode.CONFLICT,
   [StoreErrorCode.NAME_INVALID]: ApiErrorCode.VALIDATION,
   [StoreErrorCode.NAME_OUTSIDE_ZONE]: ApiErrorCode.VALIDATION,
   [StoreErrorCode.APEX_MANAGED]: ApiErrorCode.VALIDATION,

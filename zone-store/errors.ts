@@ -10,6 +10,8 @@ export const StoreErrorCode = {
   ZONE_NOT_FOUND: 'ERR_STORE_ZONE_NOT_FOUND',
   /** createZone for a name that is already a zone. */
   ZONE_EXISTS: 'ERR_STORE_ZONE_EXISTS',
+  /** createZone for a name inside another zone, or above one: idzone serves no delegations. */
+  ZONE_NESTED: 'ERR_STORE_ZONE_NESTED',
   /** A name that does not parse as a domain name, or the root as a zone. */
   NAME_INVALID: 'ERR_STORE_NAME_INVALID',
   /** An owner that is not below the zone apex. */

@@ -13,7 +13,7 @@ import { ZoneIndex } from './zone-index.js';
 import { defaultSettings, mergeSettings, nsJournal } from './zone-settings.js';
 import { normaliseChanges } from './normalise-changes.js';
 import { planChanges, type ChangePlan } from './change-planner.js';
-import { DEFAULT_JOURNAL_LIMIT, checkZoneName, journalKeepTarget, requireZone, restoreSigs, unixNow } from './store-common.js';
+import { DEFAULT_JOURNAL_LIMIT, checkNotNested, checkZoneName, journalKeepTarget, requireZone, restoreSigs, unixNow } from './store-common.js';
 
 export interface MemoryStoreOptions {
   /** Clock in unix seconds (tests freeze it). */
@@ -120,7 +120,7 @@ export class MemoryZoneStore implements ZoneWriter {
 
   createZone(name: string, settings: Partial<ZoneSettings> = {}): ZoneInfo {
     const apex = checkZoneName(name);
-    if (this.zones.get(apex) !== undefined) throw new StoreError(StoreErrorCode.ZONE_EXISTS, `zone ${apex} already exists`);
+    checkNotNested(this.zones, apex);
     const now = this.now();
     const zone: ZoneInfo = { id: this.nextZoneId++, name: apex, serial: now >>> 0, settings: mergeSettings(defaultSettings(apex), settings), createdAt: now };
     this.zones.set(zone);

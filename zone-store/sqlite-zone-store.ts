@@ -17,7 +17,7 @@ import { ZoneIndex } from './zone-index.js';
 import { defaultSettings, mergeSettings, nsJournal } from './zone-settings.js';
 import { normaliseChanges } from './normalise-changes.js';
 import { planChanges, type ChangePlan, type NodeWrite } from './change-planner.js';
-import { DEFAULT_JOURNAL_LIMIT, checkZoneName, requireZone, restoreSigs, unixNow } from './store-common.js';
+import { DEFAULT_JOURNAL_LIMIT, checkNotNested, checkZoneName, requireZone, restoreSigs, unixNow } from './store-common.js';
 import { encodeNode, decodeNode } from './node-codec.js';
 import { startWalFlusher, type WalFlusher } from './wal-flusher.js';
 import { shardOf } from './shard-hash.js';
@@ -189,7 +189,7 @@ export class SqliteZoneStore implements ZoneWriter {
   createZone(name: string, settings: Partial<ZoneSettings> = {}): ZoneInfo {
     this.assertWritable();
     const apex = checkZoneName(name);
-    if (this.zones.get(apex) !== undefined) throw new StoreError(StoreErrorCode.ZONE_EXISTS, `zone ${apex} already exists`);
+    checkNotNested(this.zones, apex);
     const merged = mergeSettings(defaultSettings(apex), settings);
     const now = this.now();
     const serial = now >>> 0;

@@ -3,7 +3,7 @@
  * check for createZone, zone lookup by a possibly non-canonical name, and splicing re-made signatures
  * into a stored node (re-signing rewrites RRSIGs, never the records they cover).
  */
-import { parseName } from '../core/names.js';
+import { isInZone, parseName } from '../core/names.js';
 import type { StoredNode, ZoneInfo } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import type { ZoneIndex } from './zone-index.js';
@@ -33,6 +33,19 @@ export function checkZoneName(name: string): string {
   }
   if (apex === '.') throw new StoreError(StoreErrorCode.NAME_INVALID, 'the root zone cannot be served by idzone');
   return apex;
+}
+
+/**
+ * Refuses a new zone at or below another served zone, or above one. idzone serves no delegations
+ * (no NS or DS below an apex), so a nested zone would silently hide the outer zone's names beneath
+ * it, and a validator, finding no delegation in the signed parent, would judge its answers bogus.
+ */
+export function checkNotNested(zones: ZoneIndex, apex: string): void {
+  if (zones.get(apex) !== undefined) throw new StoreError(StoreErrorCode.ZONE_EXISTS, `zone ${apex} already exists`);
+  for (const z of zones.list()) {
+    if (isInZone(apex, z.name)) throw new StoreError(StoreErrorCode.ZONE_NESTED, `zone ${apex} would lie inside the served zone ${z.name}; idzone serves no delegations, so its names are managed in ${z.name}`);
+    if (isInZone(z.name, apex)) throw new StoreError(StoreErrorCode.ZONE_NESTED, `zone ${apex} would contain the served zone ${z.name}; idzone serves no delegations, so delete ${z.name} first or serve ${apex} elsewhere`);
+  }
 }
 
 /** The zone named `name` (canonical or not), or ZONE_NOT_FOUND. */

@@ -52,6 +52,11 @@ describe('api: HTTP server (integration, 127.0.0.1)', () => {
       assert.equal(one.status, 200);
       assert.equal(one.json.names, 0);
       assertProblem(await http(h.port, 'POST', '/api/v1/zones', { token: h.admin, body: { name: ZONE } }), 409, 'ERR_API_CONFLICT');
+      // Inside or above a served zone: refused, since idzone serves no delegations.
+      const inner = await http(h.port, 'POST', '/api/v1/zones', { token: h.admin, body: { name: `site7.${ZONE}` } });
+      assertProblem(inner, 409, 'ERR_API_CONFLICT');
+      assert.match(inner.json.detail, /inside the served zone/);
+      assertProblem(await http(h.port, 'POST', '/api/v1/zones', { token: h.admin, body: { name: 'example.net.' } }), 409, 'ERR_API_CONFLICT');
       const del = await http(h.port, 'DELETE', '/api/v1/zones/_user.example.net.', { token: h.admin });
       assert.equal(del.status, 204);
       assertProblem(await http(h.port, 'GET', '/api/v1/zones/_user.example.net.', { token: h.admin }), 404, 'ERR_API_NOT_FOUND');

@@ -92,6 +92,17 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.equal(store.getZone('x.test.'), undefined);
       });
 
+      it('refuses a zone inside or above a served zone (no delegations: it would hide names)', () => {
+        expectCode(() => store.createZone(`sub.${Z}`), StoreErrorCode.ZONE_NESTED, /inside the served zone/);
+        expectCode(() => store.createZone(`a.b.${Z}`), StoreErrorCode.ZONE_NESTED);
+        const parent = Z.split('.').slice(1).join('.');
+        expectCode(() => store.createZone(parent), StoreErrorCode.ZONE_NESTED, /would contain the served zone/);
+        assert.equal(store.getZone(`sub.${Z}`), undefined);
+        assert.equal(store.getZone(parent), undefined);
+        // Siblings and look-alike suffixes are separate zones.
+        assert.equal(store.createZone(`x${Z}`).name, `x${Z}`);
+      });
+
       it('lists and deletes zones, removing their names and keys', () => {
         store.createZone('b.example.');
         assert.deepEqual(store.listZones().map((z) => z.name), ['b.example.', Z]);
@@ -110,13 +121,12 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.deepEqual(store.listNames(again, undefined, 10), []);
       });
 
-      it('finds the zone by longest suffix', () => {
-        store.createZone('_device.example.net.');
+      it('finds the zone by suffix, on label boundaries (zones never nest)', () => {
         store.createZone('example.org.');
-        assert.equal(store.findZone('a.b._device.example.net.')?.name, '_device.example.net.');
-        assert.equal(store.findZone('_device.example.net.')?.name, '_device.example.net.');
+        assert.equal(store.findZone('a.b._device.example.net.')?.name, Z);
         assert.equal(store.findZone('x.example.net.')?.name, Z);
         assert.equal(store.findZone('example.net.')?.name, Z);
+        assert.equal(store.findZone('a.example.org.')?.name, 'example.org.');
         assert.equal(store.findZone('a\\._device.example.net.')?.name, Z);
         assert.equal(store.findZone('xexample.net.'), undefined);
         assert.equal(store.findZone('net.'), undefined);

@@ -7,7 +7,8 @@
  *               Safe to go on once every validator can have the new DNSKEY set: DNSKEY TTL.
  *   2 activate  new ZSK `active`, old ZSK `retired` (still published: cached signatures made by
  *               it must keep validating); stored signatures are re-made with the new key.
- *               Safe to go on after the largest TTL of signed data and a finished re-sign pass.
+ *               Safe to go on after the largest TTL of data the old ZSK signed (identity data
+ *               and the apex records) and a finished re-sign pass.
  *   3 remove    old ZSK `removed`.
  *
  * KSK, double-KSK with CDS/CDNSKEY (RFC 7583 §3.3.2, RFC 7344, RFC 8078):
@@ -86,12 +87,22 @@ function zskStatus(ctx: RolloverContext): RolloverStatus {
       stepTaken: 2,
       description: `new ZSK ${active.map((k) => k.keyTag).join(', ')} signs; old ZSK ${retired.map((k) => k.keyTag).join(', ')} retired but still published`,
       next: { step: 'remove', kind: 'zsk', oldKeys: retired },
-      safeAt: since + ctx.zone.settings.maxTtl + PROPAGATION_SECONDS,
+      // From activation on, every answer carries the new ZSK's signatures (the query path refuses
+      // stored ones by a key that no longer signs), so the old key's can only be in caches, for at
+      // most the largest TTL of data it signed: identity RRsets (maxTtl), the apex NS (nsTtl), SOA,
+      // NSEC3PARAM and NSEC3 records (soaTtl, or less).
+      safeAt: since + largestSignedTtl(ctx.zone) + PROPAGATION_SECONDS,
     };
     if (!resigned) s.waitingFor = `a full re-sign pass with the new ZSK (the server runs one after each key change and at start; offline: "idzone zone resign ${ctx.zone.name}")`;
     return s;
   }
   return { kind: 'zsk', stepTaken: 0, description: `no ZSK rollover under way (active ZSK ${active.map((k) => k.keyTag).join(', ') || 'none (CSK)'})`, next: { step: 'publish', kind: 'zsk' }, safeAt: 0 };
+}
+
+/** The largest TTL of any RRset a ZSK signs in `zone`. */
+export function largestSignedTtl(zone: ZoneInfo): number {
+  const s = zone.settings;
+  return Math.max(s.maxTtl, s.soaTtl, s.nsTtl);
 }
 
 function kskStatus(ctx: RolloverContext): RolloverStatus {

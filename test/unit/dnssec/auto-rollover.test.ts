@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeyService } from '../../../server/dnssec/key-service.js';
 import { Resigner } from '../../../server/dnssec/resigner.js';
-import { PROPAGATION_SECONDS } from '../../../server/dnssec/rollover.js';
+import { PROPAGATION_SECONDS, largestSignedTtl, rolloverStatus } from '../../../server/dnssec/rollover.js';
 import { RolloverService } from '../../../server/dnssec/rollover-service.js';
 import { createMemoryStore } from '../../../zone-store/memory-zone-store.js';
 import { RrType } from '../../../core/rr-types.js';
@@ -61,7 +61,7 @@ describe('automatic ZSK rollover', () => {
     assert.equal(afterActivate.find((k) => k.tag === oldTag)?.state, 'retired', 'step 2: the old ZSK is retired');
     assert.ok(afterActivate.some((k) => k.tag !== oldTag && k.state === 'active'), 'step 2: the new ZSK signs');
 
-    now += zone.settings.maxTtl + PROPAGATION_SECONDS;
+    now += largestSignedTtl(zone) + PROPAGATION_SECONDS;
     rollovers.runAutomaticZsk(lifetime);
     assert.equal(zsks().find((k) => k.tag === oldTag)?.state, 'retired', 'removal waits for a finished re-sign pass');
 
@@ -72,5 +72,17 @@ describe('automatic ZSK rollover', () => {
     rollovers.runAutomaticZsk(lifetime);
     assert.deepEqual(zsks().filter((k) => k.state !== 'removed').map((k) => k.tag), [newTag], 'step 3: the old ZSK is removed');
     resigner.stop();
+  });
+
+  it('waits, before removing the old ZSK, for the largest TTL it signed: the apex SOA/NS too, not only identity data', () => {
+    const store = createMemoryStore({ now: () => 1_800_000_000 });
+    const zone = store.createZone(Z, { maxTtl: 300, soaTtl: 3600, nsTtl: 7200 });
+    const key = (id: number, state: 'active' | 'retired', changedAt: number) => ({ id, zoneId: zone.id, role: 'zsk' as const, algorithm: 13, flags: 256, keyTag: id, publicKey: Buffer.alloc(64), privateFile: '', state, createdAt: 0, changedAt });
+    const since = 1_800_000_000;
+    const status = rolloverStatus({ zone, keys: [key(1, 'retired', since), key(2, 'active', since)], resignedAt: since + 10 }, 'zsk');
+    assert.equal(status.next.step, 'remove');
+    assert.equal(largestSignedTtl(zone), 7200);
+    assert.equal(status.safeAt, since + 7200 + PROPAGATION_SECONDS);
+    assert.equal(status.waitingFor, undefined);
   });
 });

@@ -7,7 +7,7 @@
  * SHA2-256, the form DANCE recommends). The DANE rules of core/identity-rdata.ts then apply to all.
  */
 import { X509Certificate, createHash, createPublicKey } from 'node:crypto';
-import { encodeTlsa, parseHex, validateTlsa, type Violation } from '../core/identity-rdata.js';
+import { encodeTlsa, isSingleDerElement, parseHex, validateTlsa, type Violation } from '../core/identity-rdata.js';
 import { spkiFromCertificate } from './der-spki.js';
 import { isPlainObject, pointerToken, readInteger, readString, rejectUnknownKeys, type JsonObject } from './json-fields.js';
 
@@ -30,9 +30,14 @@ export function parseTlsaEntry(entry: unknown, pointer: string, out: Violation[]
   const usage = readField(entry, 'usage', explicit ? undefined : 3, pointer, out);
   const selector = readField(entry, 'selector', explicit ? undefined : 1, pointer, out);
   const matchingType = readField(entry, 'matchingType', explicit ? undefined : 1, pointer, out);
-  if (usage === undefined || selector === undefined || matchingType === undefined) return undefined;
-  const data = associationData(entry, present[0]!, selector, matchingType, pointer, out);
-  if (data === undefined) return undefined;
+  // Explicit data is judged even when a field is missing, so every violation is listed at once.
+  const data = explicit || (selector !== undefined && matchingType !== undefined) ? associationData(entry, present[0]!, selector ?? 1, matchingType ?? 1, pointer, out) : undefined;
+  if (usage === undefined || selector === undefined || matchingType === undefined || data === undefined) {
+    // The field ranges that can be judged without the data are still reported.
+    const read = new Set([usage === undefined ? '' : `${pointer}/usage`, selector === undefined ? '' : `${pointer}/selector`, matchingType === undefined ? '' : `${pointer}/matchingType`]);
+    out.push(...validateTlsa({ usage: usage ?? 0, selector: selector ?? 0, matchingType: matchingType ?? 0, data: Buffer.alloc(0) }, pointer).filter((v) => read.has(v.pointer)));
+    return undefined;
+  }
   const rdata = { usage, selector, matchingType, data };
   const violations = validateTlsa(rdata, pointer);
   out.push(...violations);
@@ -77,6 +82,10 @@ function selectFromCertificate(pem: string, selector: number, at: string, out: V
     out.push({ pointer: at, message: `the certificate does not parse as X.509: ${(e as Error).message}` });
     return undefined;
   }
+  if (!isSingleDerElement(der)) {
+    out.push({ pointer: at, message: 'the certificate has bytes after its DER encoding' });
+    return undefined;
+  }
   if (selector === 0) return der;
   const spki = spkiFromCertificate(der);
   if (spki === undefined) out.push({ pointer: at, message: 'the certificate has no SubjectPublicKeyInfo that can be read' });
@@ -94,6 +103,10 @@ function selectFromPublicKey(pem: string, selector: number, at: string, out: Vio
     createPublicKey({ key: der, format: 'der', type: 'spki' });
   } catch (e) {
     out.push({ pointer: at, message: `the public key does not parse as a DER SubjectPublicKeyInfo: ${(e as Error).message}` });
+    return undefined;
+  }
+  if (!isSingleDerElement(der)) {
+    out.push({ pointer: at, message: 'the public key has bytes after its DER encoding' });
     return undefined;
   }
   return der;

@@ -56,8 +56,8 @@ export function validateTlsa(t: TlsaRdata, pointer = ''): Violation[] {
   }
   if (t.matchingType === 0) {
     if (t.data.length === 0) out.push({ pointer: `${pointer}/data`, message: 'TLSA matching type 0 needs the full DER data, got none' });
-    else if (t.selector === 0 && !parsesAsCertificate(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 0 with matching type 0 needs a DER X.509 certificate, and this does not parse as one' });
-    else if (t.selector === 1 && !parsesAsSpki(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 1 with matching type 0 needs a DER SubjectPublicKeyInfo, and this does not parse as one' });
+    else if (t.selector === 0 && !parsesAsCertificate(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 0 with matching type 0 needs a DER X.509 certificate, and this does not parse as exactly one' });
+    else if (t.selector === 1 && !parsesAsSpki(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 1 with matching type 0 needs a DER SubjectPublicKeyInfo, and this does not parse as exactly one' });
   }
   return out;
 }
@@ -72,7 +72,25 @@ export function validateSshfp(s: SshfpRdata, pointer = ''): Violation[] {
   return out;
 }
 
+/**
+ * True when `der` is exactly one DER element with nothing after it. OpenSSL's parsers stop at the
+ * end of the first element and ignore trailing bytes, but a TLSA record of matching type 0 holds
+ * the bytes themselves: junk after the certificate or key would make it match nothing.
+ */
+export function isSingleDerElement(der: Uint8Array): boolean {
+  if (der.length < 2) return false;
+  const first = der[1]!;
+  if (first < 0x80) return 2 + first === der.length;
+  const n = first & 0x7f;
+  // Indefinite length (0x80) is BER, not DER; more than 4 length octets cannot fit a record.
+  if (n === 0 || n > 4 || der.length < 2 + n) return false;
+  let len = 0;
+  for (let i = 0; i < n; i++) len = len * 256 + der[2 + i]!;
+  return 2 + n + len === der.length;
+}
+
 function parsesAsCertificate(der: Buffer): boolean {
+  if (!isSingleDerElement(der)) return false;
   try {
     new X509Certificate(der);
     return true;
@@ -82,6 +100,7 @@ function parsesAsCertificate(der: Buffer): boolean {
 }
 
 function parsesAsSpki(der: Buffer): boolean {
+  if (!isSingleDerElement(der)) return false;
   try {
     createPublicKey({ key: der, format: 'der', type: 'spki' });
     return true;

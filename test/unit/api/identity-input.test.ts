@@ -126,6 +126,27 @@ describe('api/identity-input: parseIdentityBody', () => {
     assert.deepEqual(pointers(vs), ['/colour', '/extra', '/sshfp/0/algorithm', '/sshfp/1/fingerprint', '/tlsa/0/data', '/tlsa/1/data', '/tlsa/2/usage', '/tlsa/3/bogus'].sort());
   });
 
+  it('reports the field ranges of an entry whose data is unreadable, in the same answer', () => {
+    const vs = bad(parseIdentityBody({ name: 'x', tlsa: [{ usage: 4, selector: 2, matchingType: 1, data: 'abc' }] }, opts));
+    assert.deepEqual(pointers(vs), ['/tlsa/0/data', '/tlsa/0/selector', '/tlsa/0/usage']);
+  });
+
+  it('refuses DER with bytes after the certificate or key (OpenSSL alone would accept it)', () => {
+    const spki = createPublicKeyDer();
+    const plain = ok(parseIdentityBody({ name: 'x', tlsa: [{ usage: 3, selector: 1, matchingType: 0, data: spki.toString('hex') }] }, opts));
+    assert.equal(plain.tlsa.length, 1);
+    const junk = bad(parseIdentityBody({ name: 'x', tlsa: [{ usage: 3, selector: 1, matchingType: 0, data: spki.toString('hex') + 'deadbeef' }] }, opts));
+    assert.deepEqual(pointers(junk), ['/tlsa/0/data']);
+    const certDer = new X509Certificate(fx.CERT_PEM).raw;
+    const certJunk = bad(parseIdentityBody({ name: 'x', tlsa: [{ usage: 3, selector: 0, matchingType: 0, data: certDer.toString('hex') + '00' }] }, opts));
+    assert.deepEqual(pointers(certJunk), ['/tlsa/0/data']);
+    const pem = (label: string, der: Buffer): string => `-----BEGIN ${label}-----\n${der.toString('base64')}\n-----END ${label}-----\n`;
+    const pemJunk = bad(parseIdentityBody({ name: 'x', tlsa: [{ certificate: pem('CERTIFICATE', Buffer.concat([certDer, Buffer.from([1, 2, 3])])) }] }, opts));
+    assert.match(pemJunk[0]!.message, /bytes after its DER encoding/);
+    const keyJunk = bad(parseIdentityBody({ name: 'x', tlsa: [{ publicKey: pem('PUBLIC KEY', Buffer.concat([spki, Buffer.from([0])])) }] }, opts));
+    assert.match(keyJunk[0]!.message, /bytes after its DER encoding/);
+  });
+
   it('refuses other record types by name, flagged as type refusals', () => {
     for (const body of [{ cname: 'x.' }, { A: ['192.0.2.1'] }, { type: 'CNAME' }, { records: [{ type: 'DNAME' }] }, { ns: ['ns1.'] }, { delegation: {} }]) {
       const vs = bad(parseIdentityBody({ name: 'x', ...body }, opts));
@@ -153,3 +174,7 @@ describe('api/identity-input: parseIdentityBody', () => {
     assert.deepEqual(pointers(bad(parseIdentityBody({ name: 'b', ...rec }, { ...opts, owner }))), ['/name']);
   });
 });
+
+function createPublicKeyDer(): Buffer {
+  return generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
+}

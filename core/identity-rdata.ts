@@ -56,8 +56,8 @@ export function validateTlsa(t: TlsaRdata, pointer = ''): Violation[] {
   }
   if (t.matchingType === 0) {
     if (t.data.length === 0) out.push({ pointer: `${pointer}/data`, message: 'TLSA matching type 0 needs the full DER data, got none' });
-    else if (t.selector === 0 && !parsesAsCertificate(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 0 with matching type 0 needs a DER X.509 certificate, and this does not parse as exactly one' });
-    else if (t.selector === 1 && !parsesAsSpki(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 1 with matching type 0 needs a DER SubjectPublicKeyInfo, and this does not parse as exactly one' });
+    else if (t.selector === 0 && !parsesAsCertificate(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 0 with matching type 0 needs a DER X.509 certificate, and this does not parse as one' });
+    else if (t.selector === 1 && !parsesAsSpki(t.data)) out.push({ pointer: `${pointer}/data`, message: 'TLSA selector 1 with matching type 0 needs a DER SubjectPublicKeyInfo, and this does not parse as one' });
   }
   return out;
 }

@@ -143,3 +143,12 @@ function rrKeys(rrsets: readonly RrsetData[]): Map<string, { type: number; ttl: 
   for (const r of rrsets) for (const rdata of r.rdatas) m.set(`${r.type}/${r.ttl}/${rdata.toString('hex')}`, { type: r.type, ttl: r.ttl, rdata });
   return m;
 }
+
+/**
+ * True when a plan changes nothing: deletes of absent names, puts of exactly the records already
+ * stored (the planner skips those before signing). The stores then commit nothing and keep the
+ * serial, so such a call is not a new zone version and adds no empty journal entry.
+ */
+export function isNoOp(plan: ChangePlan): boolean {
+  return plan.writes.length === 0 && plan.deleted.length === 0 && plan.added.length === 0;
+}

@@ -12,7 +12,7 @@ import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
 import { defaultSettings, mergeSettings, nsJournal } from './zone-settings.js';
 import { normaliseChanges } from './normalise-changes.js';
-import { planChanges, type ChangePlan } from './change-planner.js';
+import { isNoOp, planChanges, type ChangePlan } from './change-planner.js';
 import { DEFAULT_JOURNAL_LIMIT, checkNotNested, checkZoneName, journalKeepTarget, requireZone, restoreSigs, unixNow } from './store-common.js';
 
 export interface MemoryStoreOptions {
@@ -172,6 +172,7 @@ export class MemoryZoneStore implements ZoneWriter {
       return m;
     };
     const plan = planChanges({ ...zone, serial }, input, reader, opts.deferSigning === true ? undefined : this.signer);
+    if (isNoOp(plan)) return { zone: zone.name, serial: zone.serial, existed: plan.existed, touched: [] };
     this.applyPlan(d, plan);
     if (opts.deferSigning === true) this.resignPasses.delete(zone.id);
     this.appendJournal(zone, { fromSerial: zone.serial, toSerial: serial, deleted: plan.deleted, added: plan.added });

@@ -16,7 +16,7 @@ import { EventHub } from './event-hub.js';
 import { ZoneIndex } from './zone-index.js';
 import { defaultSettings, mergeSettings, nsJournal } from './zone-settings.js';
 import { normaliseChanges } from './normalise-changes.js';
-import { planChanges, type ChangePlan, type NodeWrite } from './change-planner.js';
+import { isNoOp, planChanges, type ChangePlan, type NodeWrite } from './change-planner.js';
 import { DEFAULT_JOURNAL_LIMIT, checkNotNested, checkZoneName, requireZone, restoreSigs, unixNow } from './store-common.js';
 import { encodeNode, decodeNode } from './node-codec.js';
 import { startWalFlusher, type WalFlusher } from './wal-flusher.js';
@@ -245,6 +245,7 @@ export class SqliteZoneStore implements ZoneWriter {
     const input = normaliseChanges(zone.name, changes);
     const unsigned = opts.deferSigning === true;
     const plan = planChanges({ ...zone, serial }, input, (owners) => this.readNodes(zone, owners), unsigned ? undefined : this.signer);
+    if (isNoOp(plan)) return { zone: zone.name, serial: zone.serial, existed: plan.existed, touched: [] };
     const byShard = this.shardOps(zone.id, plan.writes);
     const batch = this.commitCatalog(zone.id, byShard, () => {
       this.recordChange(zone, serial, plan);

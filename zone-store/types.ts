@@ -190,7 +190,7 @@ export interface ZoneWriter extends ZoneReader {
   deleteZone(name: string): boolean;
   updateZoneSettings(name: string, settings: Partial<ZoneSettings>): ZoneInfo;
   /**
-   * Applies all changes atomically (one serial bump, one journal entry). With `deferSigning` the
+   * Applies all changes atomically (one serial bump, one journal entry; none when nothing changes: deletes of absent names, puts of the records already there). With `deferSigning` the
    * nodes are stored without signatures (bulk imports: signing is the bottleneck); the re-signer
    * signs them in the background and the query path signs on demand until it has.
    */

@@ -216,15 +216,21 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.notEqual(node('below.example.net.'), undefined);
       });
 
-      it('bumps the serial once per call, even for a no-op', () => {
+      it('bumps the serial once per call that changes something; one that changes nothing keeps it, unjournaled', () => {
         const r = store.applyChanges(Z, [
           { op: 'put', owner: 'a.example.net.', rrsets: [tlsaSet(1)] },
           { op: 'put', owner: 'b.example.net.', rrsets: [tlsaSet(1)] },
         ]);
         assert.equal(r.serial, NOW + 1);
-        assert.equal(store.applyChanges(Z, []).serial, NOW + 2);
-        assert.equal(put('a.example.net.').serial, NOW + 3);
-        assert.equal(current().serial, NOW + 3);
+        events = [];
+        assert.equal(store.applyChanges(Z, []).serial, NOW + 1);
+        const absent = store.applyChanges(Z, [{ op: 'delete', owner: 'nothere.example.net.' }, { op: 'delete', owner: 'nor.example.net.' }]);
+        assert.deepEqual([absent.serial, absent.existed, absent.touched], [NOW + 1, [false, false], []]);
+        assert.deepEqual(events, [], 'no change event');
+        assert.deepEqual(store.readJournal(current(), NOW + 1), [], 'no journal entry');
+        assert.equal(put('a.example.net.').serial, NOW + 1, 'the same records again change nothing');
+        assert.equal(put('a.example.net.', [tlsaSet(2)]).serial, NOW + 2);
+        assert.equal(current().serial, NOW + 2);
       });
 
       it('stores a wildcard owner as a normal name with its ENT', () => {

@@ -372,9 +372,10 @@ describe('zone-store sqlite specifics', () => {
       s.applyChanges(Z, puts(owners.slice(0, 30)));
       armed = true;
       assert.throws(() => s.applyChanges(Z, [...puts(owners.slice(30)), { op: 'delete', owner: owners[0]! }]), /injected/);
+      // An empty change writes nothing (no serial bump) but still recovers first.
       s.applyChanges(Z, []);
       const z = s.getZone(Z)!;
-      assert.equal(z.serial, NOW + 3);
+      assert.equal(z.serial, NOW + 2);
       assert.equal(s.countNames(z), 59);
       for (const o of owners.slice(1)) assert.ok(s.getNode(z, o), o);
     });

@@ -25,8 +25,11 @@ export interface ZoneKeyDescription {
 
 /** Implemented on top of signer/ by the composition root. */
 export interface ZoneKeyService {
-  /** Called right after store.createZone; makes and stores the zone's keys. */
-  createZoneKeys(zone: ZoneInfo): void;
+  /**
+   * Called right after store.createZone for a signed zone; makes and stores the zone's keys: a
+   * KSK and a ZSK (default) or one CSK, ECDSA P-256 (13, default) or Ed25519 (15).
+   */
+  createZoneKeys(zone: ZoneInfo, layout?: 'ksk-zsk' | 'csk', algorithm?: 13 | 15): void;
   describeKeys(zone: ZoneInfo): ZoneKeyDescription[];
   /** Called after store.deleteZone: removes the zone's private key files. */
   deleteZoneKeys?(zone: string): void;

@@ -208,7 +208,7 @@ const schemas = {
     ['accepted', 'rejectedCount', 'rejected', 'batches', 'serial'],
   ),
   ZoneCreate: strictObject(
-    { name: { type: 'string' }, defaultTtl: { type: 'integer', minimum: 1, default: 60 }, maxTtl: { type: 'integer', minimum: 1, default: 3600 }, negativeTtl: { type: 'integer', minimum: 1 }, denial: { enum: ['nsec3', 'compact'] } },
+    { name: { type: 'string' }, defaultTtl: { type: 'integer', minimum: 1, default: 60 }, maxTtl: { type: 'integer', minimum: 1, default: 3600 }, negativeTtl: { type: 'integer', minimum: 1 }, denial: { enum: ['nsec3', 'compact'] }, signed: { type: 'boolean', default: true }, algorithm: { enum: [13, 15], default: 13 }, keys: { enum: ['ksk-zsk', 'csk'], default: 'ksk-zsk' } },
     ['name'],
   ),
   ZoneSummary: strictObject({ name: { type: 'string' }, serial: { type: 'integer' }, names: { type: 'integer' }, signed: { type: 'boolean' } }),

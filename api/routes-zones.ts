@@ -1,6 +1,7 @@
 /**
- * Zone routes: list, create (admin; makes the DNSSEC keys through the injected key service and answers
- * with the DNSKEYs and the DS for the parent), show, delete (admin). A zone whose keys cannot be made
+ * Zone routes: list, create (admin; for a signed zone — the default — makes the DNSSEC keys through
+ * the injected key service, KSK+ZSK or CSK, algorithm 13 or 15, and answers with the DNSKEYs and
+ * the DS for the parent), show, delete (admin). A zone whose keys cannot be made
  * is removed again, so a failed create leaves nothing behind.
  */
 import type { Violation } from '../core/identity-rdata.js';
@@ -14,7 +15,7 @@ import { isPlainObject, readInteger, readString, rejectUnknownKeys, type JsonObj
 import type { Reply, Route, RouteContext } from './router.js';
 import { zoneSummary, zoneView } from './views.js';
 
-const ZONE_KEYS: ReadonlySet<string> = new Set(['name', 'defaultTtl', 'maxTtl', 'negativeTtl', 'denial']);
+const ZONE_KEYS: ReadonlySet<string> = new Set(['name', 'defaultTtl', 'maxTtl', 'negativeTtl', 'denial', 'signed', 'algorithm', 'keys']);
 const MAX_TTL = 0x7fffffff; // RFC 2181 §8
 
 export const zoneRoutes: Route[] = [
@@ -47,7 +48,7 @@ async function createZone(ctx: RouteContext): Promise<Reply> {
   const stop = ctx.metrics.writeDuration.startTimer({ op: 'zone_create' });
   const created = store.createZone(parsed.name, parsed.settings);
   try {
-    keys?.createZoneKeys(created);
+    if (parsed.signing !== undefined) keys?.createZoneKeys(created, parsed.signing.layout, parsed.signing.algorithm);
   } catch (e) {
     store.deleteZone(created.name);
     throw e;
@@ -70,9 +71,14 @@ async function deleteZone(ctx: RouteContext): Promise<Reply> {
   return { kind: 'empty', status: 204 };
 }
 
-type ZoneCreate = { ok: true; name: string; settings: Partial<ZoneSettings> } | { ok: false; violations: Violation[] };
+interface ZoneSigning {
+  layout: 'ksk-zsk' | 'csk';
+  algorithm: 13 | 15;
+}
 
-/** `{name, defaultTtl?, maxTtl?, negativeTtl?, denial?}`, strictly. */
+type ZoneCreate = { ok: true; name: string; settings: Partial<ZoneSettings>; signing: ZoneSigning | undefined } | { ok: false; violations: Violation[] };
+
+/** `{name, defaultTtl?, maxTtl?, negativeTtl?, denial?, signed?, algorithm?, keys?}`, strictly. */
 function parseZoneCreate(value: unknown): ZoneCreate {
   const out: Violation[] = [];
   if (!isPlainObject(value)) return { ok: false, violations: [{ pointer: '', message: 'the body must be a JSON object like {"name": "_device.example.net."}' }] };
@@ -91,8 +97,24 @@ function parseZoneCreate(value: unknown): ZoneCreate {
   const denial = readString(value, 'denial', '', out);
   if (denial !== undefined && denial !== 'nsec3' && denial !== 'compact') out.push({ pointer: '/denial', message: 'denial must be "nsec3" or "compact"' });
   else if (denial !== undefined) settings.denial = denial;
+  const signing = zoneSigning(value, out);
   if (out.length > 0 || name === undefined) return { ok: false, violations: out };
-  return { ok: true, name, settings };
+  return { ok: true, name, settings, signing };
+}
+
+/** `signed` (default true), `algorithm` 13|15 (default 13), `keys` "ksk-zsk"|"csk" (default "ksk-zsk"). */
+function zoneSigning(value: JsonObject, out: Violation[]): ZoneSigning | undefined {
+  if (value.signed !== undefined && typeof value.signed !== 'boolean') out.push({ pointer: '/signed', message: 'signed must be true or false' });
+  const signed = value.signed !== false;
+  const algorithm = readInteger(value, 'algorithm', '', out);
+  if (algorithm !== undefined && algorithm !== 13 && algorithm !== 15) out.push({ pointer: '/algorithm', message: `algorithm must be 13 (ECDSA P-256) or 15 (Ed25519), got ${algorithm}` });
+  const layout = readString(value, 'keys', '', out);
+  if (layout !== undefined && layout !== 'ksk-zsk' && layout !== 'csk') out.push({ pointer: '/keys', message: 'keys must be "ksk-zsk" (a KSK and a ZSK) or "csk" (one combined key)' });
+  if (!signed) {
+    for (const k of ['algorithm', 'keys'] as const) if (value[k] !== undefined) out.push({ pointer: `/${k}`, message: `${k} applies only to a signed zone, and "signed" is false` });
+    return undefined;
+  }
+  return { layout: layout === 'csk' ? 'csk' : 'ksk-zsk', algorithm: algorithm === 15 ? 15 : 13 };
 }
 
 function zoneName(value: JsonObject, out: Violation[]): string | undefined {

@@ -5,7 +5,9 @@
 import { strict as assert } from 'node:assert';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../helpers/server-fixture.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delv, runTool, startTestServer, writeTrustAnchor, type TestServer } from '../helpers/server-fixture.js';
 
 describe('zone key files over the zone lifecycle', function () {
   this.timeout(30_000);
@@ -34,5 +36,38 @@ describe('zone key files over the zone lifecycle', function () {
     const deleted = await call('DELETE', '/api/v1/zones/_user.lifecycle.example.');
     assert.equal(deleted.status, 204);
     assert.equal(existsSync(dir), false, 'the key directory is gone');
+  });
+
+  it('creates an Ed25519 CSK zone, or an unsigned one, when the body asks; delv validates the first', async () => {
+    const zone = 'csk.lifecycle.example.';
+    const created = await call('POST', '/api/v1/zones', { name: zone, algorithm: 15, keys: 'csk' });
+    assert.equal(created.status, 201, await created.clone().text());
+    const body = (await created.json()) as { keys: { algorithm: number; flags: number; role: string }[] };
+    assert.deepEqual(body.keys.map((k) => [k.role, k.algorithm, k.flags]), [['csk', 15, 257]]);
+    assert.equal(readdirSync(join(t.dataDir, 'keys', 'csk.lifecycle.example')).length, 1, 'one key file');
+    const put = await call('PUT', `/api/v1/zones/${zone}/names/dev1`, { sshfp: [{ algorithm: 4, type: 2, fingerprint: 'ab'.repeat(32) }] });
+    assert.equal(put.status, 201);
+    const dir = mkdtempSync(join(tmpdir(), 'idzone-csk-'));
+    try {
+      const anchor = await writeTrustAnchor(t, zone, join(dir, 'anchor.conf'));
+      const out = await delv(t, zone, anchor, `dev1.${zone}`, 'SSHFP');
+      assert.match(out, /^; fully validated$/m, out);
+      assert.match(out, /RRSIG\s+SSHFP 15 /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+
+    const plain = await call('POST', '/api/v1/zones', { name: 'plain.lifecycle.example.', signed: false });
+    assert.equal(plain.status, 201);
+    const view = (await plain.json()) as { signed?: boolean; settings?: { signed?: boolean }; keys: unknown[] };
+    assert.equal(view.keys.length, 0);
+    assert.equal(existsSync(join(t.dataDir, 'keys', 'plain.lifecycle.example')), false);
+    const dnskey = await runTool('kdig', ['@127.0.0.1', '-p', String(t.dnsPort), 'plain.lifecycle.example.', 'DNSKEY', '+dnssec']);
+    assert.match(dnskey, /ANSWER: 0/);
+
+    const refused = await call('POST', '/api/v1/zones', { name: 'bad.lifecycle.example.', signed: false, algorithm: 8, keys: 'zsk-only' });
+    assert.equal(refused.status, 400);
+    const problem = (await refused.json()) as { errors: { pointer: string }[] };
+    assert.deepEqual(problem.errors.map((e) => e.pointer).sort(), ['/algorithm', '/algorithm', '/keys', '/keys']);
   });
 });

@@ -34,6 +34,8 @@ export interface TestServerOptions {
    * `npm start` creates.
    */
   zone?: 'test' | 'demo';
+  /** Receives every log line the server writes at level info and above (they still go to stderr at error). */
+  logLines?: string[];
 }
 
 /** The test variant of the demo zone: one DANE-TA wildcard at the apex instead of under site7. */
@@ -47,7 +49,13 @@ function useApexWildcard(store: SqliteZoneStore): void {
 
 export async function startTestServer(overrides: Partial<ServeConfig> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'idzone-test-'));
-  const log = createLogger(process.env['IDZONE_TEST_LOG'] === '1' ? 'debug' : 'error');
+  const stderrLog = createLogger(process.env['IDZONE_TEST_LOG'] === '1' ? 'debug' : 'error');
+  const sink = opts.logLines;
+  const captured = sink === undefined ? undefined : createLogger('info', { write: (line: string) => sink.push(line.trimEnd()) } as unknown as NodeJS.WritableStream);
+  const log: typeof stderrLog = captured === undefined ? stderrLog : (level, msg, fields) => {
+    stderrLog(level, msg, fields);
+    captured(level, msg, fields);
+  };
   if (opts.dataDir === undefined) prepareDataDir(dataDir);
   const lock = acquireWriterLock(dataDir, 'test');
   const store = openSqliteStore(dataDir, { create: opts.dataDir === undefined, mmapBytes: overrides.mmapBytes ?? 0 });

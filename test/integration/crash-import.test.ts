@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../zone-store/sqlite-zone-store.js';
-import { runTool } from '../helpers/server-fixture.js';
+import { delv, runTool, writeTrustAnchor, type TestServer } from '../helpers/server-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'idzone.js');
 const ZONE = '_device.example.net.';
@@ -93,6 +93,7 @@ describe('a process killed mid-import leaves the store consistent', function () 
     const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
     const base = 6; // demo zone names
     let sent = 0;
+    let seenBeforeKill = 0;
     await new Promise<void>((resolve) => {
       const req = request({ host: '127.0.0.1', port: apiPort, method: 'POST', path: `/api/v1/zones/${ZONE}/import`, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/x-ndjson' } });
       req.on('error', () => resolve());
@@ -100,15 +101,30 @@ describe('a process killed mid-import leaves the store consistent', function () 
         while (sent < 400_000) {
           const chunk = Array.from({ length: 1000 }, (_, k) => line(sent + k)).join('\n') + '\n';
           sent += 1000;
-          // Kill once a few batches have committed: the store is mid-write more often than not.
-          if (sent === 45_000) setTimeout(() => first.kill('SIGKILL'), 5);
           if (!req.write(chunk)) return void req.once('drain', pump);
         }
         req.end();
       };
-      first.once('exit', () => resolve());
+      // Kill once at least two batches have committed (the API counts them while the import
+      // streams), so committed batches must survive, and the store is most likely mid-write.
+      const poll = setInterval(() => {
+        fetch(`http://127.0.0.1:${apiPort}/api/v1/zones/${ZONE}`, { headers: { Authorization: `Bearer ${token}` } })
+          .then(async (r) => {
+            const names = ((await r.json()) as { names: number }).names;
+            if (names - base >= 20_000 && seenBeforeKill === 0) {
+              seenBeforeKill = names - base;
+              first.kill('SIGKILL');
+            }
+          })
+          .catch(() => undefined);
+      }, 10);
+      first.once('exit', () => {
+        clearInterval(poll);
+        resolve();
+      });
       pump();
     });
+    assert.ok(seenBeforeKill >= 20_000, `the server was killed after ${seenBeforeKill} names had committed`);
     await new Promise((r) => setTimeout(r, 100));
     const second = startServe(dataDir);
     try {
@@ -116,13 +132,20 @@ describe('a process killed mid-import leaves the store consistent', function () 
       const imported = checkConsistentLive(dataDir);
       const soa = await runTool('kdig', ['@127.0.0.1', '-p', String(dnsPort), 'sensor1._device.example.net', 'TLSA', '+short']);
       assert.match(soa, /^3 1 1 /);
-      assert.ok(imported >= 0);
+      assert.ok(imported >= seenBeforeKill + base, `the ${seenBeforeKill} names committed before the kill are still there (${imported - base})`);
+      // Imported names are stored unsigned and signed in the background; answers are signed
+      // either way: a name of the first batch validates.
+      const t = { dnsPort } as TestServer;
+      const anchor = await writeTrustAnchor(t, ZONE, join(dir, 'anchor.conf'));
+      const out = await delv(t, ZONE, anchor, `d0.g0.${ZONE}`, 'TLSA');
+      assert.match(out, /^; fully validated$/m, out);
     } finally {
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
     }
     const imported = checkConsistent(dataDir, 10_000, base);
-    assert.ok(imported < sent, `the kill interrupted the import (${imported} of ${sent})`);
+    assert.ok(imported >= seenBeforeKill, `committed batches survive (${imported} ≥ ${seenBeforeKill})`);
+    assert.ok(imported < 400_000, `the kill interrupted the import (${imported} of ${sent} sent)`);
   });
 
   it('CLI importer killed with SIGKILL, then re-run to completion', async () => {

@@ -15,13 +15,21 @@ describe('a signed zone whose key files are missing', function () {
   this.timeout(30_000);
   let t: TestServer;
   let keyDir: string;
+  const logLines: string[] = [];
   before(async () => {
     const first = await startTestServer();
     const dataDir = first.dataDir;
     await first.stop({ keep: true });
     keyDir = join(dataDir, 'keys');
     renameSync(keyDir, keyDir + '.away');
-    t = await startTestServer({}, { dataDir });
+    t = await startTestServer({}, { dataDir, logLines });
+  });
+
+  it('says so in one clear log line naming the zone and the missing file, with no key material', () => {
+    const lines = logLines.filter((l) => /cannot load DNSSEC keys/.test(l));
+    assert.ok(lines.length >= 1, logLines.join('\n'));
+    assert.match(lines[0]!, /ERROR cannot load DNSSEC keys.* zone=_device\.example\.net\. reason=".*K_device\.example\.net\+013\+\d+\.pem: ENOENT/);
+    for (const l of logLines) assert.doesNotMatch(l, /PRIVATE KEY|idz_/, 'no key material or token in the log');
   });
   after(async () => {
     await t?.stop();

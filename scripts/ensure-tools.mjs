@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Pre-test check for the DNS tools the conformance tests use as judges (kdig, dig, delv, named,
- * ldns-verify-zone, dnssec-cds, dnsperf). A missing tool is never a silent skip: as root the missing Debian
+ * ldns-verify-zone, dnssec-cds, dnsperf, curl). A missing tool is never a silent skip: as root the missing Debian
  * packages are installed with apt-get and the check runs again; otherwise the exact install command
  * is printed and the script exits 1.
  */
@@ -19,6 +19,7 @@ const TOOLS = {
   'dnssec-cds': 'bind9-utils',
   'dnssec-dsfromkey': 'bind9-utils',
   dnsperf: 'dnsperf',
+  curl: 'curl',
 };
 
 // named lives in /usr/sbin, which is not on every user's PATH.

@@ -26,8 +26,12 @@ export interface VerifyReport {
   rrsets: number;
 }
 
-/** Asserts that every signature in `m` verifies and every RRset is signed; returns counts. */
-export function verifyResponse(m: RawMessage, keys: readonly Buffer[], zone: string, now = Math.floor(Date.now() / 1000)): VerifyReport {
+/**
+ * Asserts that every signature in `m` verifies and every RRset is signed; returns counts. With
+ * `verified`, a signature already verified over the same RRset (the SOA and wildcard-cover
+ * signatures recur in every denial) is not verified again: its fields are still checked.
+ */
+export function verifyResponse(m: RawMessage, keys: readonly Buffer[], zone: string, now = Math.floor(Date.now() / 1000), verified?: Map<string, Buffer>): VerifyReport {
   const data = m.records.filter((r) => r.type !== RRSIG && r.type !== OPT && r.section !== 'additional');
   const sets = new Map<string, typeof data>();
   for (const r of data) {
@@ -47,9 +51,11 @@ export function verifyResponse(m: RawMessage, keys: readonly Buffer[], zone: str
     assert.equal(sig.ttl, set[0]!.ttl, `${where}: RRSIG TTL = RRset TTL`);
     assert.ok(f.labels <= labelCount(sig.name), `${where}: Labels ${f.labels} > owner labels`);
     assert.ok(f.inception <= now && now <= f.expiration, `${where}: not valid now (${f.inception}..${f.expiration}, now ${now})`);
-    const key = keys.find((dk) =>
-      verifyRrsigIndependently({ rrsig: sig.rdata, owner: sig.name, type: f.typeCovered, rdatas: set.map((r) => r.rdata), dnskey: dk, now }),
-    );
+    const memo = verified === undefined ? undefined : [sig.name, sig.rdata.toString('hex'), ...set.map((r) => r.rdata.toString('hex')).sort()].join('|');
+    const key =
+      (memo === undefined ? undefined : verified!.get(memo)) ??
+      keys.find((dk) => verifyRrsigIndependently({ rrsig: sig.rdata, owner: sig.name, type: f.typeCovered, rdatas: set.map((r) => r.rdata), dnskey: dk, now }));
+    if (memo !== undefined && key !== undefined) verified!.set(memo, key);
     assert.ok(key !== undefined, `${where}: does not verify with @noble/curves under any DNSKEY`);
     if (f.typeCovered === DNSKEY) assert.equal(key.readUInt16BE(0) & 1, 1, `${where}: DNSKEY RRset signed by a key without SEP`);
     signatures++;

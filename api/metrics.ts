@@ -16,12 +16,13 @@ export interface ApiMetrics {
   writeGroupSize: Histogram;
   importNames: Counter<'result'>;
   zoneNames: Gauge<'zone'>;
+  zoneRecords: Gauge<'zone'>;
 }
 
 /** Seconds: from sub-millisecond point writes to multi-second import batches. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createApiMetrics(registry: Registry, store: Pick<ZoneReader, 'listZones' | 'countNames'>): ApiMetrics {
+export function createApiMetrics(registry: Registry, store: Pick<ZoneReader, 'listZones' | 'countNames' | 'countRecords'>): ApiMetrics {
   const registers = [registry];
   return {
     requests: new Counter({
@@ -65,6 +66,19 @@ export function createApiMetrics(registry: Registry, store: Pick<ZoneReader, 'li
         // Reset first so a deleted zone disappears instead of keeping its last value.
         this.reset();
         for (const z of store.listZones()) this.set({ zone: z.name }, store.countNames(z));
+      },
+    }),
+    zoneRecords: new Gauge({
+      name: 'idzone_api_zone_records',
+      help: 'Identity records (TLSA and SSHFP RRs) per zone (read from the store at scrape time).',
+      labelNames: ['zone'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const z of store.listZones()) {
+          const n = store.countRecords(z);
+          if (n !== undefined) this.set({ zone: z.name }, n);
+        }
       },
     }),
   };

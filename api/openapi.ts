@@ -211,7 +211,7 @@ const schemas = {
     { name: { type: 'string' }, defaultTtl: { type: 'integer', minimum: 1, default: 60 }, maxTtl: { type: 'integer', minimum: 1, default: 3600 }, negativeTtl: { type: 'integer', minimum: 1 }, denial: { enum: ['nsec3', 'compact'] }, signed: { type: 'boolean', default: true }, algorithm: { enum: [13, 15], default: 13 }, keys: { enum: ['ksk-zsk', 'csk'], default: 'ksk-zsk' } },
     ['name'],
   ),
-  ZoneSummary: strictObject({ name: { type: 'string' }, serial: { type: 'integer' }, names: { type: 'integer' }, signed: { type: 'boolean' } }),
+  ZoneSummary: strictObject({ name: { type: 'string' }, serial: { type: 'integer' }, names: { type: 'integer' }, records: { type: ['integer', 'null'], description: 'TLSA and SSHFP records' }, signed: { type: 'boolean' } }),
   ZoneList: strictObject({ zones: { type: 'array', items: ref('ZoneSummary') } }, ['zones']),
   Zone: {
     allOf: [ref('ZoneSummary')],

@@ -43,14 +43,16 @@ export interface ZoneSummary {
   name: string;
   serial: number;
   names: number;
+  /** TLSA and SSHFP records; null while a catalog from before record counting is being counted. */
+  records: number | null;
   signed: boolean;
 }
 
-export function zoneSummary(store: Pick<ZoneReader, 'countNames'>, zone: ZoneInfo): ZoneSummary {
-  return { name: zone.name, serial: zone.serial, names: store.countNames(zone), signed: zone.settings.signed };
+export function zoneSummary(store: Pick<ZoneReader, 'countNames' | 'countRecords'>, zone: ZoneInfo): ZoneSummary {
+  return { name: zone.name, serial: zone.serial, names: store.countNames(zone), records: store.countRecords(zone) ?? null, signed: zone.settings.signed };
 }
 
-export function zoneView(store: Pick<ZoneReader, 'countNames'>, zone: ZoneInfo, keys: ZoneKeyService | undefined): object {
+export function zoneView(store: Pick<ZoneReader, 'countNames' | 'countRecords'>, zone: ZoneInfo, keys: ZoneKeyService | undefined): object {
   const described = keys?.describeKeys(zone) ?? [];
   return {
     ...zoneSummary(store, zone),

@@ -141,7 +141,7 @@ async function runZone(argv: string[]): Promise<number> {
   if (sub === 'list') {
     const store = openForRead(dataDir);
     try {
-      for (const z of store.listZones()) process.stdout.write(`${z.name}\tserial ${z.serial}\t${store.countNames(z)} names\t${z.settings.signed ? 'signed' : 'unsigned'}\t${z.settings.denial}\n`);
+      for (const z of store.listZones()) process.stdout.write(`${z.name}\tserial ${z.serial}\t${store.countNames(z)} names\t${store.countRecords(z) ?? '?'} records\t${z.settings.signed ? 'signed' : 'unsigned'}\t${z.settings.denial}\n`);
     } finally {
       store.close();
     }

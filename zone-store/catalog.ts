@@ -44,10 +44,13 @@ export class Catalog {
     this.stmts = {
       zones: db.prepare<[], ZoneRow>('SELECT id, name, serial, settings, created_at FROM zones').raw(),
       nameCount: db.prepare<[number], number>('SELECT name_count FROM zones WHERE id = ?').pluck(),
+      recordCount: db.prepare<[number], number | null>('SELECT record_count FROM zones WHERE id = ?').pluck(),
+      setRecordCount: db.prepare<[number, number]>('UPDATE zones SET record_count = ? WHERE id = ?'),
       serial: db.prepare<[number], number>('SELECT serial FROM zones WHERE id = ?').pluck(),
-      insertZone: db.prepare<[string, number, string, number]>('INSERT INTO zones (name, serial, settings, created_at) VALUES (?, ?, ?, ?)'),
+      insertZone: db.prepare<[string, number, string, number]>('INSERT INTO zones (name, serial, settings, created_at, record_count) VALUES (?, ?, ?, ?, 0)'),
       deleteZone: db.prepare<[number]>('DELETE FROM zones WHERE id = ?'),
-      bumpZone: db.prepare<[number, number, number]>('UPDATE zones SET serial = ?, name_count = name_count + ? WHERE id = ?'),
+      // A NULL record_count (not counted yet) stays NULL until the writer counts it.
+      bumpZone: db.prepare<[number, number, number, number]>('UPDATE zones SET serial = ?, name_count = name_count + ?, record_count = record_count + ? WHERE id = ?'),
       setSettings: db.prepare<[string, number, number]>('UPDATE zones SET settings = ?, serial = ? WHERE id = ?'),
       insertOps: db.prepare<[number, number, number, Buffer]>('INSERT INTO pending_ops (batch, shard, zone_id, ops) VALUES (?, ?, ?, ?)'),
       pending: db.prepare<[], PendingRow>('SELECT batch, shard, zone_id, ops FROM pending_ops ORDER BY id').raw(),
@@ -124,8 +127,17 @@ export class Catalog {
     this.journal.deleteZone(zoneId);
   }
 
-  bumpZone(zoneId: number, serial: number, nameCountDelta: number): void {
-    this.stmts.bumpZone.run(serial, nameCountDelta, zoneId);
+  bumpZone(zoneId: number, serial: number, nameCountDelta: number, recordCountDelta: number): void {
+    this.stmts.bumpZone.run(serial, nameCountDelta, recordCountDelta, zoneId);
+  }
+
+  /** Identity records (TLSA and SSHFP RRs) in the zone; undefined until counted (see v3 migration). */
+  recordCount(zoneId: number): number | undefined {
+    return this.stmts.recordCount.get(zoneId) ?? undefined;
+  }
+
+  setRecordCount(zoneId: number, count: number): void {
+    this.stmts.setRecordCount.run(count, zoneId);
   }
 
   setSettings(zoneId: number, settings: ZoneSettings, serial: number): void {

@@ -25,6 +25,7 @@ export interface MemoryStoreOptions {
 interface ZoneData {
   nodes: Map<string, StoredNode>;
   nameCount: number;
+  recordCount: number;
   journal: { entry: JournalEntry; rows: number }[];
   journalRows: number;
 }
@@ -105,6 +106,10 @@ export class MemoryZoneStore implements ZoneWriter {
     return this.data.get(zone.id)?.nameCount ?? 0;
   }
 
+  countRecords(zone: ZoneInfo): number | undefined {
+    return this.data.get(zone.id)?.recordCount ?? 0;
+  }
+
   findToken(hash: string): TokenRecord | undefined {
     for (const t of this.tokens.values()) if (t.hash === hash) return { ...t, zones: [...t.zones] };
     return undefined;
@@ -124,7 +129,7 @@ export class MemoryZoneStore implements ZoneWriter {
     const now = this.now();
     const zone: ZoneInfo = { id: this.nextZoneId++, name: apex, serial: now >>> 0, settings: mergeSettings(defaultSettings(apex), settings), createdAt: now };
     this.zones.set(zone);
-    this.data.set(zone.id, { nodes: new Map(), nameCount: 0, journal: [], journalRows: 0 });
+    this.data.set(zone.id, { nodes: new Map(), nameCount: 0, recordCount: 0, journal: [], journalRows: 0 });
     this.events.emit({ kind: 'zones' });
     return zone;
   }
@@ -257,6 +262,7 @@ export class MemoryZoneStore implements ZoneWriter {
       else d.nodes.set(w.owner, { ...d.nodes.get(w.owner)!, descendants: w.descendants });
     }
     d.nameCount += plan.nameCountDelta;
+    d.recordCount += plan.added.length - plan.deleted.length;
   }
 
   private appendJournal(zone: ZoneInfo, entry: JournalEntry): void {

@@ -67,6 +67,9 @@ export const CATALOG_MIGRATIONS: readonly Migration[] = [
       DROP TABLE journal;
       ALTER TABLE journal_v2 RENAME TO journal;
     `),
+  // v3: identity records per zone beside the name count (a metric and the zone view). NULL in a
+  // catalog written before: the writer counts those zones once when it opens the store.
+  (db) => db.exec('ALTER TABLE zones ADD COLUMN record_count INTEGER'),
 ];
 
 /** Shard: one row per stored name (data-holding or empty non-terminal). */

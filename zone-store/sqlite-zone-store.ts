@@ -93,6 +93,7 @@ export class SqliteZoneStore implements ZoneWriter {
     this.needsRecovery = !this.readonly;
     if (!this.readonly) this.recover();
     this.refresh();
+    if (!this.readonly) this.countUncountedRecords();
     if (!this.readonly && opts.walFlushMs !== undefined && opts.walFlushMs > 0) {
       this.walFlusher = startWalFlusher(this.handles.dbPaths, opts.walFlushMs, opts.onWalFlushError);
     }
@@ -157,6 +158,31 @@ export class SqliteZoneStore implements ZoneWriter {
   countNames(zone: ZoneInfo): number {
     this.assertOpen();
     return this.catalog.nameCount(zone.id);
+  }
+
+  countRecords(zone: ZoneInfo): number | undefined {
+    this.assertOpen();
+    return this.catalog.recordCount(zone.id);
+  }
+
+  /**
+   * Zones of a catalog from before record counting (schema v3) are counted once, by one scan of
+   * their rows: the only start-up work proportional to zone size, and only on the first start.
+   */
+  private countUncountedRecords(): void {
+    for (const zone of this.zones.list()) {
+      if (this.catalog.recordCount(zone.id) !== undefined) continue;
+      let count = 0;
+      for (const shard of this.shards) {
+        for (let after = ''; ; ) {
+          const rows = shard.scan(zone.id, after, 10_000);
+          if (rows.length === 0) break;
+          for (const [, , blob] of rows) for (const r of decodeNode(blob).rrsets) count += r.rdatas.length;
+          after = rows[rows.length - 1]![0];
+        }
+      }
+      this.catalog.setRecordCount(zone.id, count);
+    }
   }
 
   findToken(hash: string): TokenRecord | undefined {
@@ -372,7 +398,7 @@ export class SqliteZoneStore implements ZoneWriter {
 
   private recordChange(zone: ZoneInfo, serial: number, plan: ChangePlan): void {
     this.catalog.journal.append(zone.id, { fromSerial: zone.serial, toSerial: serial, deleted: plan.deleted, added: plan.added });
-    this.catalog.bumpZone(zone.id, serial, plan.nameCountDelta);
+    this.catalog.bumpZone(zone.id, serial, plan.nameCountDelta, plan.added.length - plan.deleted.length);
     this.catalog.journal.prune(zone.id, this.journalLimit);
   }
 

@@ -156,6 +156,8 @@ export interface ZoneReader {
   readJournal(zone: ZoneInfo, serial: number): JournalEntry[] | undefined;
   /** Number of data-holding names in the zone (kept as a counter, not counted by scanning). */
   countNames(zone: ZoneInfo): number;
+  /** Identity records (TLSA and SSHFP RRs) in the zone; undefined when not known (a read-only handle on a catalog the writer has not counted yet). */
+  countRecords(zone: ZoneInfo): number | undefined;
   findToken(hash: string): TokenRecord | undefined;
   /** Re-reads the catalog (zones, serials, keys) after a change event from the writer. */
   refresh(): void;

@@ -18,6 +18,8 @@ const FAMILIES = [
   'idzone_signature_cache_evictions_total',
   'idzone_api_requests_total',
   'idzone_dns_rate_limited_total',
+  'idzone_api_zone_names',
+  'idzone_api_zone_records',
 ];
 
 for (const workers of [1, 2]) {
@@ -51,6 +53,9 @@ for (const workers of [1, 2]) {
       const q = /idzone_dnssec_signatures_total\{when="query"\} (\d+)/.exec(text);
       assert.ok(q !== null && Number(q[1]) >= 10, 'each random NXDOMAIN made a fresh NSEC3 cover signature');
       assert.match(text, /idzone_dnssec_signatures_total\{when="write"\} [1-9]/);
+      const names = Number(/idzone_api_zone_names\{zone="_device\.example\.net\."\} (\d+)/.exec(text)?.[1]);
+      const records = Number(/idzone_api_zone_records\{zone="_device\.example\.net\."\} (\d+)/.exec(text)?.[1]);
+      assert.ok(names >= 6 && records >= names, `names ${names}, records ${records}`);
     });
   });
 }

@@ -216,6 +216,21 @@ export function runContract(label: string, factory: StoreFactory): void {
         assert.notEqual(node('below.example.net.'), undefined);
       });
 
+      it('counts identity records: puts, replacements, TTL changes, deletes', () => {
+        const z = (): ZoneInfo => current();
+        assert.equal(store.countRecords(z()), 0);
+        put('r.example.net.', [tlsaSet(1, 2)]);
+        store.applyChanges(Z, [{ op: 'put', owner: 's.example.net.', rrsets: [tlsaSet(3), { type: RrType.SSHFP, ttl: 60, rdatas: [Buffer.concat([Buffer.from([4, 2]), Buffer.alloc(32, 9)])] }] }]);
+        assert.equal(store.countRecords(z()), 4);
+        put('r.example.net.', [tlsaSet(1)]);
+        assert.equal(store.countRecords(z()), 3);
+        put('r.example.net.', [{ ...tlsaSet(1), ttl: 300 }]);
+        assert.equal(store.countRecords(z()), 3, 'a TTL change is a delete and an add');
+        del('s.example.net.');
+        assert.equal(store.countRecords(z()), 1);
+        assert.equal(store.countNames(z()), 1);
+      });
+
       it('bumps the serial once per call that changes something; one that changes nothing keeps it, unjournaled', () => {
         const r = store.applyChanges(Z, [
           { op: 'put', owner: 'a.example.net.', rrsets: [tlsaSet(1)] },

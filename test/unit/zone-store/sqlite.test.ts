@@ -218,6 +218,7 @@ describe('zone-store sqlite specifics', () => {
       INSERT INTO j1 SELECT version_id, chunk, rrs FROM journal;
       DROP TABLE journal;
       ALTER TABLE j1 RENAME TO journal;
+      ALTER TABLE zones DROP COLUMN record_count;
       UPDATE meta SET value = 1 WHERE key = 'schema_version';
     `);
     assert.equal(db.prepare("SELECT count(*) FROM sqlite_sequence WHERE name = 'journal_versions'").pluck().get(), 1);
@@ -238,6 +239,25 @@ describe('zone-store sqlite specifics', () => {
     assert.doesNotMatch(sql('journal_versions'), /AUTOINCREMENT/);
     assert.equal(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'journal_versions_from'").pluck().get(), 0);
     after.close();
+  });
+
+  it('migrates a version-2 catalog: the writer counts each zone\'s records once, then keeps the count', () => {
+    const s = openStore({ shards: 4 });
+    s.createZone(Z);
+    s.applyChanges(Z, puts(['a.' + Z, 'b.' + Z, 'c.d.' + Z]));
+    assert.equal(s.countRecords(s.getZone(Z)!), 3);
+    s.close();
+    const db = new Database(join(dir, 'catalog.sqlite'));
+    db.exec(`ALTER TABLE zones DROP COLUMN record_count; UPDATE meta SET value = 2 WHERE key = 'schema_version';`);
+    db.close();
+    const r = openStore();
+    assert.equal(r.countRecords(r.getZone(Z)!), 3, 'counted from the shards at open');
+    r.applyChanges(Z, [{ op: 'delete', owner: 'a.' + Z }]);
+    assert.equal(r.countRecords(r.getZone(Z)!), 2);
+    r.close();
+    const again = openStore();
+    assert.equal(again.countRecords(again.getZone(Z)!), 2, 'stored, not recounted');
+    again.close();
   });
 
   it('refuses a read-only open of a schema the writer has not migrated', () => {

@@ -1,8 +1,8 @@
 /**
  * The signer of one zone, built from its active keys (a CSK counts as both KSK and ZSK). It makes
  * what the writer stores beside a name (NodeSigner.signNode: one RRSIG per active ZSK for each
- * RRset, and for the name's own white-lies NSEC3 match record), what the apex needs (the DNSKEY
- * RRset signed by the KSKs, SOA/NS/NSEC3PARAM/CDS/CDNSKEY by the ZSKs), and what only a query can
+ * RRset, and for the name's own white-lies NSEC3 match record), what the apex needs (DNSKEY, CDS
+ * and CDNSKEY signed by the KSKs, SOA/NS/NSEC3PARAM by the ZSKs), and what only a query can
  * ask for (signRrsetNow: NSEC3 covers and other per-question records, through the signature cache).
  * RFC 4035 §2.2: every RRset is signed with each algorithm in the DNSKEY RRset — signing with every
  * active ZSK satisfies that. NSEC3 TTLs follow RFC 9077 §3 (min of SOA TTL and SOA MINIMUM).

@@ -12,6 +12,7 @@
  * their second query.
  */
 import type { CacheScope } from './answer-plan.js';
+import type { RrlKey } from './rate-limit.js';
 
 interface Entry {
   key: string;
@@ -20,6 +21,8 @@ interface Entry {
   scope: CacheScope;
   gen: number;
   bytes: Buffer;
+  /** The answer's rate-limiting class (rate-limit.ts), when limiting is on. */
+  rrl: RrlKey | undefined;
 }
 
 export interface AnswerCacheStats {
@@ -78,7 +81,7 @@ export class AnswerCache {
    * Offers an answer. `bytes` is kept as given (no copy): the caller must not modify it later.
    * Returns whether it was stored.
    */
-  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer): boolean {
+  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer, rrl?: RrlKey): boolean {
     if (scope === 'none' || this.maxBytes <= 0) return false;
     if (!this.recentMisses.has(key)) {
       if (this.recentMisses.size >= this.doorkeeperSize) this.recentMisses = new Set();
@@ -91,7 +94,7 @@ export class AnswerCache {
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(old);
     const gen = scope === 'zone' ? this.gen(this.zoneGen, zone) : this.gen(this.keyGen, zone);
-    const e: Entry = { key, qname, zone, scope, gen, bytes };
+    const e: Entry = { key, qname, zone, scope, gen, bytes, rrl };
     this.entries.set(key, e);
     let keys = this.byName.get(qname);
     if (keys === undefined) this.byName.set(qname, (keys = new Set()));
@@ -100,6 +103,11 @@ export class AnswerCache {
     while (this.used > this.maxBytes) this.evictOldest();
     this.syncStats();
     return true;
+  }
+
+  /** The rate-limiting class stored with the answer under `key` (right after a hit). */
+  rrlKeyOf(key: string): RrlKey | undefined {
+    return this.entries.get(key)?.rrl;
   }
 
   /** A committed change in `zone` touching `names`. */

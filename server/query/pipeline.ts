@@ -24,11 +24,11 @@ import type { LogFn } from '../log.js';
 import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
 import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, type EncodeBuffers } from './encode-plan.js';
-import { lookupName } from './lookup.js';
+import { lookupName, type LookupOutcome } from './lookup.js';
 import type { ProbeCache } from './probe-cache.js';
 import { SliceScheduler } from './slice-scheduler.js';
 import type { QueryMetrics } from './query-metrics.js';
-import { RrlAction, RrlClass, type ResponseRateLimiter, type RrlClassName } from './rate-limit.js';
+import { RrlAction, RrlClass, type ResponseRateLimiter, type RrlClassName, type RrlKey } from './rate-limit.js';
 import { isUnavailable, type DnssecProvider, type ZoneSigning } from './zone-signing.js';
 
 export interface PipelineDeps {
@@ -66,8 +66,8 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
     }
     const q = decoded.query;
     const done = (r: Answered): Buffer | null => {
-      if (r.bytes === null) return null;
-      deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
+      // Held-back answers (dropped or slipped) are counted by idzone_dns_rate_limited_total only.
+      if (r.limited !== true) deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
       return r.bytes;
     };
     const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx));
@@ -92,6 +92,8 @@ interface Answered {
   /** null: rate-limited, nothing is sent. */
   bytes: Buffer | null;
   rcode: number;
+  /** Held back by rate limiting: dropped (bytes null) or slipped (an empty TC=1 answer). */
+  limited?: true;
 }
 
 /** An answer now, or the work that makes it, to run later. */
@@ -115,7 +117,10 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
   const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
   const cached = deps.cache.get(key);
   if (cached !== undefined) {
-    const limited = limit === undefined ? undefined : limitCached(deps, q, cached, limit);
+    // The class the answer was cached with (a cached wildcard answer stays in its encloser's
+    // bucket, not one per name); entries cached without one count per name and type.
+    const rrlKey = limit === undefined ? undefined : deps.cache.rrlKeyOf(key);
+    const limited = limit?.(rrlKey?.cls ?? RrlClass.ANSWER, rrlKey?.name ?? q.qname, rrlKey?.qtype ?? q.qtype);
     if (limited !== undefined) return limited;
     const out = patchCached(buffers, cached, q, ctx.transport);
     return { bytes: out, rcode: out[3]! & 0x0f };
@@ -131,20 +136,18 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
     else if (dnssecOk) return errorAnswer(buffers, q, Rcode.SERVFAIL, { code: EdeCode.OTHER, text: `DNSSEC signing unavailable for ${zone.name}` }, limit);
   }
   const outcome = lookupName(deps.reader, zone, q.qname, deps.probes);
-  // Denials and wildcard answers are judged before their proof is signed.
-  if (limit !== undefined && outcome.kind !== 'exact') {
-    const limited = outcome.kind === 'wildcard' ? limit(RrlClass.WILDCARD, outcome.closestEncloser) : limit(RrlClass.NXDOMAIN, zone.name);
+  // Every answer is judged from the lookup, before planning: a held-back answer costs no signature.
+  // The class goes into the answer cache with the answer (TCP answers are cached too).
+  const rrlKey = deps.rrl === undefined ? undefined : rrlKeyOf(outcome, zone.name, q);
+  if (limit !== undefined && rrlKey !== undefined) {
+    const limited = limit(rrlKey.cls, rrlKey.name, rrlKey.qtype);
     if (limited !== undefined) return limited;
   }
   const respond = (cache: boolean): Answered => {
     const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
-    if (limit !== undefined && outcome.kind === 'exact') {
-      const limited = plan.rcode !== Rcode.NOERROR ? limit(RrlClass.ERROR, '') : plan.answer.length > 0 ? limit(RrlClass.ANSWER, q.qname, q.qtype) : limit(RrlClass.NODATA, q.qname);
-      if (limited !== undefined) return limited;
-    }
     plan.zone = zone.name;
     const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
-    if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full);
+    if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full, rrlKey);
     return { bytes, rcode: plan.rcode };
   };
   // A denial or wildcard proof for a UDP DO=1 client needs a fresh signature over a record made
@@ -168,18 +171,26 @@ function rateLimit(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, c
   if (action === RrlAction.SEND) return undefined;
   if (action === RrlAction.DROP) {
     deps.metrics.rateLimited(cls, 'dropped');
-    return { bytes: null, rcode: Rcode.NOERROR };
+    return { bytes: null, rcode: Rcode.NOERROR, limited: true };
   }
   deps.metrics.rateLimited(cls, 'slipped');
-  return { bytes: encodeSlip(buffers, q), rcode: Rcode.NOERROR };
+  return { bytes: encodeSlip(buffers, q), rcode: Rcode.NOERROR, limited: true };
 }
 
-/** A cached answer's class, read from its header (the cache holds whole messages). */
-function limitCached(deps: PipelineDeps, q: ParsedQuery, cached: Buffer, limit: Limit): Answered | undefined {
-  const rcode = cached[3]! & 0x0f;
-  if (rcode === Rcode.NXDOMAIN) return limit(RrlClass.NXDOMAIN, deps.reader.findZone(q.qname)?.name ?? '');
-  if (rcode !== Rcode.NOERROR) return limit(RrlClass.ERROR, '');
-  return cached.readUInt16BE(6) > 0 ? limit(RrlClass.ANSWER, q.qname, q.qtype) : limit(RrlClass.NODATA, q.qname);
+/** Apex types served without being stored (answered positively at the apex). */
+const APEX_TYPES: ReadonlySet<number> = new Set([RrType.SOA, RrType.NS, RrType.DNSKEY, RrType.NSEC3PARAM, RrType.CDS, RrType.CDNSKEY]);
+
+/**
+ * The rate-limiting class of the answer a lookup leads to (rate-limit.ts), decided without
+ * planning it. Misjudging an odd case only picks another bucket; what matters is that the buckets
+ * per name stay few, so an attacker cannot spread a flood over many.
+ */
+function rrlKeyOf(outcome: LookupOutcome, zone: string, q: ParsedQuery): RrlKey {
+  if (outcome.kind === 'nxdomain') return { cls: RrlClass.NXDOMAIN, name: zone, qtype: 0 };
+  if (outcome.kind === 'wildcard') return { cls: RrlClass.WILDCARD, name: outcome.closestEncloser, qtype: 0 };
+  const t = q.qtype;
+  const positive = t === RrType.ANY || t === RrType.RRSIG || (outcome.isApex && APEX_TYPES.has(t)) || (outcome.node?.rrsets.some((r) => r.type === t) ?? false);
+  return positive ? { cls: RrlClass.ANSWER, name: q.qname, qtype: t } : { cls: RrlClass.NODATA, name: q.qname, qtype: 0 };
 }
 
 function checkPolicy(q: ParsedQuery): { rcode: number; ede?: { code: number; text: string } } | undefined {

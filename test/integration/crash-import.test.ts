@@ -122,6 +122,13 @@ describe('a process killed mid-import leaves the store consistent', function () 
         clearInterval(poll);
         resolve();
       });
+      req.once('close', () => {
+        // The request ended without the kill (an early failure): stop polling, stop the server.
+        if (first.exitCode === null && first.signalCode === null) {
+          clearInterval(poll);
+          first.kill('SIGKILL');
+        }
+      });
       pump();
     });
     assert.ok(seenBeforeKill >= 20_000, `the server was killed after ${seenBeforeKill} names had committed`);

@@ -39,6 +39,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
   'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },
   'zsk-lifetime-days': { type: 'string', env: 'IDZONE_ZSK_LIFETIME_DAYS', default: '90', help: 'automatic ZSK rollover after this many days (0: never)' },
+  'dns-cookies': { type: 'string', env: 'IDZONE_DNS_COOKIES', default: 'on', help: '"on" or "off": DNS cookies (RFC 7873, RFC 9018 server cookies; a valid one exempts a client from rate limiting). The secret is <data-dir>/cookie.secret' },
   'rrl-rate': { type: 'string', env: 'IDZONE_RRL_RATE', default: '0', help: 'response rate limiting: UDP answers per second per client prefix and response class, the rest dropped or slipped (0: off; TCP is never limited)' },
   'rrl-slip': { type: 'string', env: 'IDZONE_RRL_SLIP', default: '2', help: 'every Nth rate-limited UDP answer is sent empty with TC=1, so real clients retry over TCP (0: drop them all)' },
   'rrl-ipv4-prefix': { type: 'string', env: 'IDZONE_RRL_IPV4_PREFIX', default: '24', help: 'IPv4 prefix length that counts as one client for rate limiting' },
@@ -78,6 +79,8 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     if (v !== 'open' && v !== 'token') problems.push(`--${k}: expected "open" or "token", got "${v}"`);
     return v === 'token' ? 'token' : 'open';
   };
+  const cookies = String(values['dns-cookies']);
+  if (cookies !== 'on' && cookies !== 'off') problems.push(`--dns-cookies: expected "on" or "off", got "${cookies}"`);
   const metricsAccess = access('metrics-access');
   const healthAccess = access('health-access');
   if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || mmapMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || rrl === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
@@ -96,6 +99,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     zskLifetimeSeconds: zskDays * 86400,
     signatureValiditySeconds: validityDays * 86400,
     rrl,
+    dnsCookies: cookies !== 'off',
   };
 }
 

@@ -12,6 +12,7 @@ import { createQueryHandler } from './query/pipeline.js';
 import { ProbeCache } from './query/probe-cache.js';
 import { createQueryMetrics } from './query/query-metrics.js';
 import { ResponseRateLimiter, type RrlConfig } from './query/rate-limit.js';
+import { ServerCookies } from './query/cookies.js';
 import type { DnssecProvider } from './query/zone-signing.js';
 import { createTcpTransport, type TcpTransport } from './transport/tcp.js';
 import type { QueryHandler } from './transport/types.js';
@@ -31,6 +32,8 @@ export interface DnsServiceOptions {
   refreshOnEvents: boolean;
   /** Response rate limiting of UDP answers; absent or rate 0: off. */
   rrl?: RrlConfig | undefined;
+  /** Secret for DNS server cookies (RFC 9018); absent: COOKIE options are ignored. */
+  cookieSecret?: Buffer | undefined;
 }
 
 /** While answers are being rate-limited, one log line per this period says how many. */
@@ -49,7 +52,8 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const metrics = createQueryMetrics(opts.registry, () => cache.stats);
   const probes = new ProbeCache();
   const rrl = opts.rrl !== undefined && opts.rrl.rate > 0 ? new ResponseRateLimiter(opts.rrl) : undefined;
-  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log, ...(rrl !== undefined ? { rrl } : {}) });
+  const cookies = opts.cookieSecret === undefined ? undefined : new ServerCookies(opts.cookieSecret);
+  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log, ...(rrl !== undefined ? { rrl } : {}), ...(cookies !== undefined ? { cookies } : {}) });
   const stopRrlLog = rrl === undefined ? () => undefined : logRateLimiting(rrl, opts.log);
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
   const { udp, tcp, port } = await listenBoth(opts, handler, onError);

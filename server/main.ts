@@ -28,6 +28,7 @@ import { RolloverService } from './dnssec/rollover-service.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
 import { startDnsService, type DnsService } from './dns-service.js';
 import { EventFanout } from './event-fanout.js';
+import { loadOrCreateCookieSecret } from './cookie-secret.js';
 import type { LogFn, LogLevel } from './log.js';
 import type { RrlConfig } from './query/rate-limit.js';
 
@@ -56,6 +57,8 @@ export interface ServeConfig {
   signatureValiditySeconds: number;
   /** Response rate limiting of UDP answers in every DNS process (absent or rate 0: off). */
   rrl?: RrlConfig;
+  /** DNS cookies (RFC 7873, RFC 9018), on unless false; the secret is `<data-dir>/cookie.secret`. */
+  dnsCookies?: boolean;
 }
 
 /**
@@ -116,6 +119,8 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   const autoRoll = setInterval(() => rollovers.runAutomaticZsk(cfg.zskLifetimeSeconds), 600_000);
   autoRoll.unref();
   if (cfg.zskLifetimeSeconds <= 0) clearInterval(autoRoll);
+  // Made before any worker starts, so every DNS process reads the same secret.
+  const cookieSecret = cfg.dnsCookies === false ? undefined : loadOrCreateCookieSecret(cfg.dataDir);
   const apiConfig = createApiConfig({ metricsAccess: cfg.metricsAccess, healthAccess: cfg.healthAccess });
   if (!apiConfig.ok) throw new Error(`API configuration: ${apiConfig.errors.join('; ')}`);
 
@@ -130,7 +135,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registerDnssecMetrics(registry, sigCache, sigCounts, pool);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
     const service: DnsService = await startDnsService({
-      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl,
+      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl, cookieSecret,
     });
     store.onEvent((e) => service.applyEvent(e));
     dns = service.address();

@@ -14,6 +14,8 @@ import { startDnsService } from './dns-service.js';
 import { isEventMessage, type AckMessage } from './event-fanout.js';
 import { createLogger } from './log.js';
 import { clock, createSigningPool, signerOptionsOf, type ServeConfig } from './main.js';
+import { COOKIE_SECRET_FILE, readCookieSecret } from './cookie-secret.js';
+import { join } from 'node:path';
 
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env['IDZONE_WORKER_CONFIG'] ?? '{}') as ServeConfig;
@@ -25,7 +27,7 @@ async function main(): Promise<void> {
   const pool = createSigningPool(cfg, log);
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
-  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl });
+  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl, cookieSecret: cfg.dnsCookies === false ? undefined : readCookieSecret(join(cfg.dataDir, COOKIE_SECRET_FILE)) });
   process.on('message', (m: unknown) => {
     if (!isEventMessage(m)) return;
     dns.applyEvent(m.event);

@@ -6,7 +6,8 @@
  * Cached answers are patched per query: ID, RD/CD bits and the question bytes (original case).
  */
 import type { ParsedQuery, QueryError } from '../wire/decode-query.js';
-import { MAX_MESSAGE_SIZE, OUR_UDP_PAYLOAD, encodeEdeOption, responseSizeLimit } from '../wire/edns.js';
+import { MAX_MESSAGE_SIZE, OUR_UDP_PAYLOAD, encodeEdeOption, responseSizeLimit, type EdnsOption } from '../wire/edns.js';
+import { withOptOption } from '../wire/opt-option.js';
 import { buildErrorResponse } from '../wire/error-response.js';
 import { ResponseWriter, Section, type SectionId } from '../wire/response-writer.js';
 import type { AnswerPlan, PlanRecord } from './answer-plan.js';
@@ -65,6 +66,16 @@ function truncatedResponse(b: EncodeBuffers, q: ParsedQuery, aa: boolean, rcode:
  */
 export function encodeSlip(b: EncodeBuffers, q: ParsedQuery): Buffer {
   return truncatedResponse(b, q, false, 0);
+}
+
+/**
+ * `bytes` with this client's COOKIE option added to its OPT (never cached: it differs per client).
+ * If that takes a UDP answer past the client's size, it goes out truncated (TC=1) instead.
+ */
+export function withCookie(b: EncodeBuffers, q: ParsedQuery, transport: Transport, bytes: Buffer, cookie: EdnsOption): Buffer {
+  const out = withOptOption(bytes, cookie);
+  if (out.length <= responseSizeLimit(transport, q.edns)) return out;
+  return withOptOption(truncatedResponse(b, q, (bytes[2]! & 0x04) !== 0, bytes[3]! & 0x0f), cookie);
 }
 
 /** A cached answer made fit for this query: a copy with its ID, RD/CD and question case. */

@@ -1,6 +1,7 @@
 /**
  * The query pipeline: fixed stages, each with one failure outcome (STYLE.md "named stages").
- *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder
+ *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder;
+ *           DNS cookies read (FORMERR for a malformed one) and added to every answer at the end
  *   policy  class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
  *           here (zone transfer is served only over TCP/TLS to authorised peers)
  *   cache   finished answers by (qname, qtype, DO, EDNS)
@@ -23,7 +24,9 @@ import { decodeQuery, type ParsedQuery } from '../wire/decode-query.js';
 import type { LogFn } from '../log.js';
 import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
-import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, type EncodeBuffers } from './encode-plan.js';
+import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, withCookie, type EncodeBuffers } from './encode-plan.js';
+import { readCookie, type ServerCookies } from './cookies.js';
+import type { EdnsOption } from '../wire/edns.js';
 import { lookupName, type LookupOutcome } from './lookup.js';
 import type { ProbeCache } from './probe-cache.js';
 import { SliceScheduler } from './slice-scheduler.js';
@@ -43,6 +46,8 @@ export interface PipelineDeps {
   probes?: ProbeCache;
   /** Response rate limiting of UDP answers (off when absent). */
   rrl?: ResponseRateLimiter;
+  /** DNS cookies (RFC 7873, RFC 9018); absent: COOKIE options are ignored. */
+  cookies?: ServerCookies;
 }
 
 export function createQueryHandler(deps: PipelineDeps): QueryHandler {
@@ -65,12 +70,27 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
       return out;
     }
     const q = decoded.query;
+    // DNS cookies (cookies.ts): the option to add to every answer, and whether the query proved
+    // its source address with a server cookie we made.
+    let cookie: EdnsOption | undefined;
+    let provenSource = false;
+    if (deps.cookies !== undefined && q.edns !== undefined) {
+      const c = readCookie(q.edns.options);
+      if (c.kind === 'malformed') {
+        deps.metrics.observe(ctx.transport, q.qtype, Rcode.FORMERR, elapsed(started));
+        return encodeError(buffers, q, Rcode.FORMERR, { code: EdeCode.OTHER, text: 'malformed COOKIE option' });
+      }
+      if (c.kind === 'present') {
+        provenSource = deps.cookies.isValid(c.client, c.server, ctx.remoteAddress);
+        cookie = deps.cookies.optionFor(c.client, ctx.remoteAddress);
+      }
+    }
     const done = (r: Answered): Buffer | null => {
       // Held-back answers (dropped or slipped) are counted by idzone_dns_rate_limited_total only.
       if (r.limited !== true) deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
-      return r.bytes;
+      return cookie === undefined || r.bytes === null ? r.bytes : withCookie(buffers, q, ctx.transport, r.bytes, cookie);
     };
-    const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx));
+    const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx, provenSource));
     if (!('deferred' in result)) return done(result);
     // Question-dependent signing runs in bounded slices (slice-scheduler.ts), after its signature
     // was made on a signing thread when the zone's signer could prepare it (or inline if not).
@@ -109,8 +129,9 @@ function guarded<T extends AnswerStep>(deps: PipelineDeps, buffers: EncodeBuffer
   }
 }
 
-function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext): AnswerStep {
-  const limit: Limit | undefined = deps.rrl !== undefined && ctx.transport === 'udp' ? (cls, name, qtype = 0) => rateLimit(deps, buffers, q, ctx, cls, name, qtype) : undefined;
+function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext, provenSource: boolean): AnswerStep {
+  // TCP and a valid server cookie both prove the source address: no rate limiting for those.
+  const limit: Limit | undefined = deps.rrl !== undefined && ctx.transport === 'udp' && !provenSource ? (cls, name, qtype = 0) => rateLimit(deps, buffers, q, ctx, cls, name, qtype) : undefined;
   const policy = checkPolicy(q);
   if (policy !== undefined) return errorAnswer(buffers, q, policy.rcode, policy.ede, limit);
   const dnssecOk = q.edns?.do === true;

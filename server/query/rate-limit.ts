@@ -178,7 +178,7 @@ function isExempt(list: BlockList, address: string): boolean {
 }
 
 /** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:192.0.2.1`), else undefined. */
-function mappedIpv4(address: string): string | undefined {
+export function mappedIpv4(address: string): string | undefined {
   if (address.length < 8 || address.charCodeAt(0) !== 58 /* : */) return undefined;
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return m === null ? undefined : m[1];
@@ -209,7 +209,7 @@ export function clientPrefix(address: string, v4Length: number, v6Length: number
 }
 
 /** The eight 16-bit groups of an IPv6 address (zone index ignored), or undefined. */
-function ipv6Groups(address: string): number[] | undefined {
+export function ipv6Groups(address: string): number[] | undefined {
   const a = address.split('%')[0]!;
   if (!isIPv6(a)) return undefined;
   const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];

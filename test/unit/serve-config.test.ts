@@ -48,3 +48,12 @@ describe('idzone serve configuration: response rate limiting', () => {
     }
   });
 });
+
+describe('idzone serve configuration: --dns-cookies', () => {
+  it('is on by default, off when asked, and refuses anything else', () => {
+    assert.equal(parseServeConfig([], {}).dnsCookies, true);
+    assert.equal(parseServeConfig(['--dns-cookies', 'off'], {}).dnsCookies, false);
+    assert.equal(parseServeConfig([], { IDZONE_DNS_COOKIES: 'off' }).dnsCookies, false);
+    assert.throws(() => parseServeConfig(['--dns-cookies', 'maybe'], {}), (e: unknown) => e instanceof UsageError && e.problems.some((p) => p.includes('--dns-cookies')));
+  });
+});

@@ -138,8 +138,12 @@ export class StreamConnection {
     while (this.end - this.start >= 2 && bytes <= this.host.maxWriteBuffer) {
       const len = input.readUInt16BE(this.start);
       if (len === 0) {
+        // No DNS message is empty: the stream is broken from here on. What came before it was
+        // well framed and is answered first (in this batch), then the connection is closed.
         this.host.stats.closedByZeroLength++;
-        this.destroy();
+        if (frames.length > 0) this.write(frames);
+        this.stop();
+        this.socket.end();
         return [];
       }
       if (this.end - this.start - 2 < len) break;

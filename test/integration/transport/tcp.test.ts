@@ -145,6 +145,20 @@ describe('transport/tcp', function () {
     assert.equal(tcp.stats().closedByZeroLength, 1);
   });
 
+  it('answers what came before a zero-length message in the same segment, then closes', async () => {
+    tcp = await start({ idleTimeoutMs: 5000 });
+    const c = await connect(tcp);
+    const q = buildQuery({ id: 4242, name: 'example.com' });
+    const framed = Buffer.alloc(2 + q.length);
+    framed.writeUInt16BE(q.length, 0);
+    q.copy(framed, 2);
+    c.send(Buffer.concat([framed, Buffer.from([0, 0])]));
+    await c.waitClosed(1000);
+    assert.equal(c.messages.length, 1, 'the query before the empty frame is answered');
+    assert.equal(headerOf(c.messages[0]!).id, 4242);
+    assert.equal(tcp.stats().closedByZeroLength, 1);
+  });
+
   it('closes connections beyond maxConnections and maxConnectionsPerIp at once', async () => {
     tcp = await start({ idleTimeoutMs: 5000, maxConnections: 100, maxConnectionsPerIp: 3 });
     const kept = [await connect(tcp), await connect(tcp), await connect(tcp)];

@@ -87,6 +87,17 @@ function planWildcard(input: SplitInput, ce: string, ceNode: StoredNode | undefi
   const plan = emptyPlan(Rcode.NOERROR, true);
   plan.cacheScope = 'zone';
   const compact = input.zone.settings.denial === 'compact';
+  if (input.qtype === RrType.RRSIG && input.apexSigning !== undefined && wildcard.rrsets.length > 0) {
+    // As at an existing name: the expansion's RRSIGs, which exist whether or not the query set DO
+    // (a NODATA would contradict the wildcard's NSEC3, whose bitmap has RRSIG). With DO=1, the
+    // next-closer cover proves the name itself does not exist, as for any wildcard answer.
+    for (const r of wildcard.rrsets) {
+      const sigs = compact ? input.apexSigning.signSynthesized(input.qname, r.type, r.ttl, r.rdatas) : input.apexSigning.rrsetSigs('*.' + ce, r.type, r.ttl, r.rdatas, r.sigs);
+      for (const sig of sigs) plan.answer.push({ owner: input.qname, type: RrType.RRSIG, ttl: r.ttl, rdata: sig });
+    }
+    if (input.signing !== undefined && !compact) addSigned(plan.authority, input.signing.nsec3Cover(nc));
+    return plan;
+  }
   const hit = input.qtype === RrType.ANY ? wildcard.rrsets[0] : wildcard.rrsets.find((r) => r.type === input.qtype);
   if (hit !== undefined) {
     if (input.signing !== undefined && compact) {

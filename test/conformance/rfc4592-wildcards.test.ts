@@ -154,4 +154,23 @@ describe('conformance: RFC 4592 wildcards', function () {
     }
     assert.equal((await ask(port(), `svc.camera7.${ZONE}`, T.TLSA)).rcode, RC.NXDOMAIN);
   });
+
+  it('type RRSIG at an expanded name: the wildcard RRset\'s RRSIG at the qname and the next-closer cover, not a NODATA the wildcard\'s own NSEC3 would contradict', async () => {
+    const qname = `${randomLabel()}._device.example.net.`;
+    const m = await ask(port(), qname, T.RRSIG);
+    assert.equal(m.rcode, RC.NOERROR);
+    const sigs = recordsOf(m, T.RRSIG, 'answer');
+    assert.equal(sigs.length, 1);
+    assert.equal(sigs[0]!.name, qname);
+    const f = rrsigFields(sigs[0]!.rdata);
+    assert.equal(f.typeCovered, T.TLSA);
+    assert.equal(f.labels, labelCount(WILD));
+    assert.equal(recordsOf(m, T.SOA, 'authority').length, 0, 'not a NODATA');
+    const nsec3 = recordsOf(m, T.NSEC3, 'authority');
+    assert.equal(nsec3.length, 1, 'the next-closer cover');
+    assert.ok(covers(ownerHash(nsec3[0]!.name, ZONE)!, parseNsec3(nsec3[0]!.rdata).next, hashName(qname)));
+    // The RRSIG verifies over the expansion (the typed answer's TLSA at the same name).
+    const typed = await ask(port(), qname, T.TLSA);
+    assert.deepEqual(recordsOf(typed, T.RRSIG, 'answer').map((r) => r.rdata.toString('hex')), [sigs[0]!.rdata.toString('hex')]);
+  });
 });

@@ -112,6 +112,18 @@ describe('conformance: RFC 9824 compact denial (NSEC3 form)', function () {
     verifyResponse(m, keys, CZ);
   });
 
+  it('type RRSIG at an expanded name: RRSIGs made for the qname, not a NODATA whose bitmap lists RRSIG', async () => {
+    const q = `car-${randomLabel(5)}.fleet.${CZ}`;
+    const m = await ask(port(), q, T.RRSIG);
+    assert.equal(m.rcode, RC.NOERROR);
+    const sig = recordsOf(m, T.RRSIG, 'answer');
+    assert.equal(sig.length, 1);
+    assert.equal(sig[0]!.name, q);
+    assert.equal(rrsigFields(sig[0]!.rdata).typeCovered, T.TLSA);
+    assert.equal(rrsigFields(sig[0]!.rdata).labels, labelCount(q));
+    assert.deepEqual(recordsOf(m, T.NSEC3), []);
+  });
+
   it('wildcard NODATA: one NSEC3 at H(qname) with the wildcard types', async () => {
     const q = `car-${randomLabel(5)}.fleet.${CZ}`;
     const m = await ask(port(), q, T.SSHFP);

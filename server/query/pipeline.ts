@@ -3,6 +3,7 @@
  *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder;
  *           DNS cookies read (FORMERR for a malformed one) and added to every answer at the end
  *   policy  class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
+ *           (NOTAUTH for a zone not served, RFC 5936 §2.2.1)
  *           here (zone transfer is served only over TCP/TLS to authorised peers)
  *   cache   finished answers by (qname, qtype, DO, EDNS)
  *   zone    longest-suffix match, else REFUSED (RFC 8906 practice for authoritative-only servers)
@@ -132,7 +133,7 @@ function guarded<T extends AnswerStep>(deps: PipelineDeps, buffers: EncodeBuffer
 function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx: QueryContext, provenSource: boolean): AnswerStep {
   // TCP and a valid server cookie both prove the source address: no rate limiting for those.
   const limit: Limit | undefined = deps.rrl !== undefined && ctx.transport === 'udp' && !provenSource ? (cls, name, qtype = 0) => rateLimit(deps, buffers, q, ctx, cls, name, qtype) : undefined;
-  const policy = checkPolicy(q);
+  const policy = checkPolicy(q, deps.reader);
   if (policy !== undefined) return errorAnswer(buffers, q, policy.rcode, policy.ede, limit);
   const dnssecOk = q.edns?.do === true;
   const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
@@ -214,12 +215,16 @@ function rrlKeyOf(outcome: LookupOutcome, zone: string, q: ParsedQuery): RrlKey 
   return positive ? { cls: RrlClass.ANSWER, name: q.qname, qtype: t } : { cls: RrlClass.NODATA, name: q.qname, qtype: 0 };
 }
 
-function checkPolicy(q: ParsedQuery): { rcode: number; ede?: { code: number; text: string } } | undefined {
+function checkPolicy(q: ParsedQuery, reader: ZoneReader): { rcode: number; ede?: { code: number; text: string } } | undefined {
   if (q.opcode !== 0) return { rcode: Rcode.NOTIMP };
   if (q.qclass !== RrClass.IN && q.qclass !== RrClass.ANY) return { rcode: Rcode.REFUSED, ede: { code: EdeCode.NOT_SUPPORTED, text: 'only class IN is served' } };
   if (q.qtype === RrType.NXNAME) return { rcode: Rcode.FORMERR, ede: { code: EdeCode.INVALID_QUERY_TYPE, text: 'NXNAME is a meta-type and cannot be queried' } };
   if (q.qtype === RrType.OPT || q.qtype === RrType.TSIG) return { rcode: Rcode.FORMERR, ede: { code: EdeCode.INVALID_QUERY_TYPE, text: 'meta-type in the question' } };
-  if (q.qtype === RrType.AXFR || q.qtype === RrType.IXFR) return { rcode: Rcode.REFUSED, ede: { code: EdeCode.PROHIBITED, text: 'zone transfer is not allowed for this client' } };
+  if (q.qtype === RrType.AXFR || q.qtype === RrType.IXFR) {
+    // RFC 5936 §2.2.1: a transfer of a zone the server does not serve is NOTAUTH.
+    if (reader.getZone(q.qname) === undefined) return { rcode: Rcode.NOTAUTH, ede: { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this zone' } };
+    return { rcode: Rcode.REFUSED, ede: { code: EdeCode.PROHIBITED, text: 'zone transfer is not allowed for this client' } };
+  }
   return undefined;
 }
 

@@ -129,6 +129,16 @@ describe('conformance: RFC 1035 basics', function () {
       }
     });
 
+    it('AXFR and IXFR of a zone not served: NOTAUTH (RFC 5936 §2.2.1)', async () => {
+      for (const qtype of [252, 251]) {
+        for (const qname of ['example.org.', `sensor1.${ZONE}`]) {
+          const m = readMessage((await tcpExchange(port(), [buildQuery({ qname, qtype })]))[0]!);
+          assert.equal(m.rcode, 9, `${qname} qtype ${qtype}`);
+          assert.equal(m.records.length, 0);
+        }
+      }
+    });
+
     it('class CH (version.bind) is answered with an error (REFUSED or NOTIMP), not dropped', async () => {
       const m = readMessage(await udpExchange(port(), buildQuery({ qname: 'version.bind', qtype: T.TXT, qclass: 3 })));
       assert.ok(m.rcode === RC.REFUSED || m.rcode === RC.NOTIMP, `rcode ${m.rcode}`);

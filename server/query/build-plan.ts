@@ -168,9 +168,18 @@ function apexTypes(input: SplitInput, node: StoredNode | undefined): number[] {
   return [...types].sort((a, b) => a - b);
 }
 
+/**
+ * The SOA of a negative answer: served with the negative TTL (RFC 2308 §3), signed as it stands
+ * in the zone. Its RRSIG's Original TTL is the zone's SOA TTL (RFC 4034 §3.1.4; validators rebuild
+ * the signed data with it, RFC 4035 §5.3.3), so positive and negative answers share one SOA
+ * signature per serial.
+ */
 function addNegativeSoa(plan: AnswerPlan, input: PlanInput): void {
   const ttl = negativeTtl(input.zone);
-  addRrset(plan.authority, input, input.zone.name, { type: RrType.SOA, ttl, rdatas: [encodeSoaRdata(input.zone)], sigs: [] });
+  const owner = input.zone.name;
+  const soa: RrsetLike = { type: RrType.SOA, ttl: input.zone.settings.soaTtl, rdatas: [encodeSoaRdata(input.zone)], sigs: [] };
+  plan.authority.push(...rrsetRecords(owner, { ...soa, ttl }));
+  for (const sig of signaturesOf(input, owner, soa)) plan.authority.push({ owner, type: RrType.RRSIG, ttl, rdata: sig });
 }
 
 function addRrset(section: PlanRecord[], input: PlanInput, owner: string, r: RrsetLike): void {

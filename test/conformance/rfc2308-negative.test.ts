@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { DEMO_NAMES, RC, T, useServer, ZONE } from '../helpers/conformance-fixture.js';
 import { kdigJson } from '../helpers/dns-tools.js';
-import { ask, randomLabel, readName, recordsOf, type RawMessage } from '../helpers/raw-dns.js';
+import { ask, randomLabel, readName, recordsOf, rrsigFields, type RawMessage } from '../helpers/raw-dns.js';
 import { fetchDnskeys, verifyResponse } from '../helpers/verify-response.js';
 
 const NEGATIVE_TTL = 60;
@@ -71,6 +71,9 @@ describe('conformance: RFC 2308 negative answers', function () {
           if (dnssec) {
             assert.equal(recordsOf(m, T.RRSIG, 'authority').filter((r) => r.rdata.readUInt16BE(0) === T.SOA).length, 1, 'SOA RRSIG');
             for (const r of recordsOf(m, T.RRSIG, 'authority')) assert.equal(r.ttl, NEGATIVE_TTL, 'RRSIG TTL in a negative answer');
+            // RFC 4034 §3.1.4: the Original TTL is the SOA's TTL in the zone, not the negative TTL.
+            const soaSig = recordsOf(m, T.RRSIG, 'authority').find((r) => r.rdata.readUInt16BE(0) === T.SOA)!;
+            assert.equal(rrsigFields(soaSig.rdata).originalTtl, 3600, 'SOA RRSIG original TTL');
           }
         });
       }

@@ -2,7 +2,8 @@
  * Checks every RRSIG of a response with @noble/curves (noble-verify.ts, independent of OpenSSL
  * and of signer/) against a DNSKEY set fetched from the server, and that every RRset of a DO=1
  * answer is covered (RFC 4035 §3.1.1, §3.1.3). Also checks the RRSIG fields a validator relies
- * on (RFC 4034 §3.1; RFC 4035 §5.3.1): TTL = original TTL = the RRset's TTL, signer = the zone,
+ * on (RFC 4034 §3.1; RFC 4035 §5.3.1): TTL = original TTL = the RRset's TTL (for a negative
+ * answer's SOA, served at the negative TTL, original TTL ≥ TTL), signer = the zone,
  * Labels ≤ the owner's label count, now within inception…expiration, DNSKEY signed by a SEP key.
  */
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { verifyRrsigIndependently } from './noble-verify.js';
 import { askTcp, labelCount, recordsOf, rrsigFields, type RawMessage } from './raw-dns.js';
 
 const RRSIG = 46;
+const SOA = 6;
 const DNSKEY = 48;
 const OPT = 41;
 
@@ -47,7 +49,9 @@ export function verifyResponse(m: RawMessage, keys: readonly Buffer[], zone: str
     assert.ok(set !== undefined, `RRSIG without its RRset: ${k}`);
     const where = `${sig.name} RRSIG ${f.typeCovered} tag ${f.keyTag}`;
     assert.equal(f.signer, zone, `${where}: signer name`);
-    assert.equal(f.originalTtl, set[0]!.ttl, `${where}: original TTL = RRset TTL`);
+    // Served TTLs may be lower than the Original TTL (a negative answer's SOA, RFC 2308 §3), never higher.
+    assert.ok(f.originalTtl >= set[0]!.ttl, `${where}: original TTL ${f.originalTtl} < RRset TTL ${set[0]!.ttl}`);
+    if (f.typeCovered !== SOA) assert.equal(f.originalTtl, set[0]!.ttl, `${where}: original TTL = RRset TTL`);
     assert.equal(sig.ttl, set[0]!.ttl, `${where}: RRSIG TTL = RRset TTL`);
     assert.ok(f.labels <= labelCount(sig.name), `${where}: Labels ${f.labels} > owner labels`);
     assert.ok(f.inception <= now && now <= f.expiration, `${where}: not valid now (${f.inception}..${f.expiration}, now ${now})`);

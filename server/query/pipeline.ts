@@ -27,7 +27,8 @@ import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
 import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, withCookie, type EncodeBuffers } from './encode-plan.js';
 import { readCookie, type ServerCookies } from './cookies.js';
-import type { EdnsOption } from '../wire/edns.js';
+import { EdnsOptionCode, encodeTcpKeepaliveOption, type EdnsOption } from '../wire/edns.js';
+import { withOptOption } from '../wire/opt-option.js';
 import { lookupName, type LookupOutcome } from './lookup.js';
 import type { ProbeCache } from './probe-cache.js';
 import { SliceScheduler } from './slice-scheduler.js';
@@ -86,10 +87,14 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
         cookie = deps.cookies.optionFor(c.client, ctx.remoteAddress);
       }
     }
+    // RFC 7828 §3.3.2: a stream client that offers edns-tcp-keepalive learns our idle timeout.
+    const keepalive = ctx.transport !== 'udp' && ctx.idleTimeoutMs !== undefined && q.edns?.options.some((o) => o.code === EdnsOptionCode.TCP_KEEPALIVE) === true;
     const done = (r: Answered): Buffer | null => {
       // Held-back answers (dropped or slipped) are counted by idzone_dns_rate_limited_total only.
       if (r.limited !== true) deps.metrics.observe(ctx.transport, q.qtype, r.rcode, elapsed(started));
-      return cookie === undefined || r.bytes === null ? r.bytes : withCookie(buffers, q, ctx.transport, r.bytes, cookie);
+      let bytes = r.bytes;
+      if (bytes !== null && keepalive) bytes = withOptOption(bytes, encodeTcpKeepaliveOption(ctx.idleTimeoutMs!));
+      return cookie === undefined || bytes === null ? bytes : withCookie(buffers, q, ctx.transport, bytes, cookie);
     };
     const result = guarded(deps, buffers, q, () => answer(deps, buffers, q, ctx, provenSource));
     if (!('deferred' in result)) return done(result);

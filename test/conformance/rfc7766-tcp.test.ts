@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { RC, T, useServer } from '../helpers/conformance-fixture.js';
-import { kdigJson } from '../helpers/dns-tools.js';
+import { kdigJson, runToolAsync } from '../helpers/dns-tools.js';
 import { buildQuery, frame, questionWire, readMessage, recordsOf, tcpExchange, udpExchange } from '../helpers/raw-dns.js';
 
 const QUESTIONS: [string, number, number][] = [
@@ -72,6 +72,16 @@ describe('conformance: RFC 7766 DNS over TCP', function () {
     assert.equal(m.RCODE, 0);
     assert.equal(m.AA, 1);
     assert.equal((m.answerRRs ?? []).filter((r) => r.TYPE === T.TLSA).length, 1);
+  });
+
+  it('edns-tcp-keepalive (RFC 7828): dig +tcp +keepalive learns the idle timeout; over UDP the option is ignored', async () => {
+    const tcp = await runToolAsync('dig', ['@127.0.0.1', '-p', String(s.t.dnsPort), '+tcp', '+keepalive', 'sensor1._device.example.net', 'TLSA']);
+    assert.match(tcp, /TCP KEEPALIVE: 10\.0 secs/, tcp);
+    const udp = await runToolAsync('dig', ['@127.0.0.1', '-p', String(s.t.dnsPort), '+notcp', '+ednsopt=11', 'sensor1._device.example.net', 'TLSA']);
+    assert.match(udp, /status: NOERROR/);
+    assert.doesNotMatch(udp, /KEEPALIVE/);
+    const plain = await runToolAsync('dig', ['@127.0.0.1', '-p', String(s.t.dnsPort), '+tcp', 'sensor1._device.example.net', 'TLSA']);
+    assert.doesNotMatch(plain, /KEEPALIVE/, 'only when offered');
   });
 
   it('pipelining: 10 queries in one write, all answered, each matched by ID to its question', async () => {

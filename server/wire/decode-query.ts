@@ -46,6 +46,8 @@ export interface QueryError {
   cd: boolean;
   question?: Buffer;
   edns?: EdnsInfo;
+  /** A TSIG record for the reply (BADKEY, unsigned): the last record of its additional section. */
+  tsig?: Buffer;
   /** Why, for logs and tests; never sent. */
   reason: string;
 }
@@ -81,6 +83,10 @@ interface Sections {
   optCount: number;
   optProblem?: string;
   ixfrSerial?: number;
+  /** TSIG records seen, where the first was, and whether the last record read was one. */
+  tsigCount: number;
+  tsig?: { owner: number; labels: number[]; nameEnd: number; section: SectionName };
+  lastWasTsig: boolean;
 }
 
 const reader = new NameReader();
@@ -91,7 +97,7 @@ export function decodeQuery(msg: Buffer): DecodeResult {
   if ((flags & 0x8000) !== 0) return { kind: 'drop', reason: 'QR=1: a response, not a query' };
   const head = readHeader(msg, flags);
   const known = head.opcode === Opcode.QUERY || head.opcode === Opcode.NOTIFY;
-  const s: Sections = { labels: [], qtype: 0, qclass: 0, optCount: 0 };
+  const s: Sections = { labels: [], qtype: 0, qclass: 0, optCount: 0, tsigCount: 0, lastWasTsig: false };
   try {
     readSections(msg, head, s);
   } catch (e) {
@@ -121,6 +127,7 @@ function judge(msg: Buffer, head: Header, s: Sections, known: boolean): DecodeRe
   if (s.edns !== undefined && s.edns.version > 0) return fail(head, s, Rcode.BADVERS, `EDNS version ${s.edns.version} not supported`);
   if (!known) return fail(head, s, Rcode.NOTIMP, `opcode ${head.opcode} not implemented`);
   if (head.qd !== 1 || s.question === undefined) return fail(head, s, Rcode.FORMERR, `QDCOUNT is ${head.qd}, not 1`);
+  if (s.tsig !== undefined) return judgeTsig(msg, head, s);
   const query: ParsedQuery = {
     id: head.id,
     opcode: head.opcode,
@@ -137,6 +144,64 @@ function judge(msg: Buffer, head: Header, s: Sections, known: boolean): DecodeRe
     messageSize: msg.length,
   };
   return { kind: 'query', query };
+}
+
+/**
+ * RFC 8945 §5.2: idzone has no TSIG keys, so a signed query is NOTAUTH with an unsigned TSIG
+ * record saying BADKEY (§5.2.2; its MAC empty, time and fudge copied). A TSIG that is not the
+ * last record of the additional section, or one of several, is FORMERR (§5.1).
+ */
+function judgeTsig(msg: Buffer, head: Header, s: Sections): QueryError {
+  const t = s.tsig!;
+  if (s.tsigCount > 1 || t.section !== 'additional' || !s.lastWasTsig) return fail(head, s, Rcode.FORMERR, 'TSIG is not the last record of the additional section');
+  const rdStart = t.nameEnd + 10;
+  const rdEnd = rdStart + msg.readUInt16BE(t.nameEnd + 8);
+  const algLabels: number[] = [];
+  let pos: number;
+  try {
+    pos = reader.read(rdStart, rdEnd, algLabels);
+  } catch (e) {
+    return fail(head, s, Rcode.FORMERR, `TSIG algorithm name: ${(e as Error).message}`);
+  }
+  // Time signed (6), fudge (2), MAC size (2), MAC, original ID (2), error (2), other length (2).
+  if (pos + 10 > rdEnd) return fail(head, s, Rcode.FORMERR, 'TSIG RDATA too short');
+  const time = msg.subarray(pos, pos + 8);
+  const macSize = msg.readUInt16BE(pos + 8);
+  pos += 10 + macSize;
+  if (pos + 6 > rdEnd) return fail(head, s, Rcode.FORMERR, 'TSIG RDATA too short');
+  const originalId = msg.readUInt16BE(pos);
+  const keyName = nameWire(msg, t.labels);
+  const algorithm = nameWire(msg, algLabels);
+  const rdata = Buffer.alloc(algorithm.length + 8 + 2 + 2 + 2 + 2);
+  let o = algorithm.copy(rdata, 0);
+  o += time.copy(rdata, o); // time signed and fudge, as received
+  o = rdata.writeUInt16BE(0, o); // MAC size: unsigned reply
+  o = rdata.writeUInt16BE(originalId, o);
+  o = rdata.writeUInt16BE(TSIG_BADKEY, o);
+  rdata.writeUInt16BE(0, o); // other length
+  const rr = Buffer.alloc(keyName.length + 10);
+  keyName.copy(rr, 0);
+  rr.writeUInt16BE(RrType.TSIG, keyName.length);
+  rr.writeUInt16BE(255, keyName.length + 2); // class ANY
+  rr.writeUInt32BE(0, keyName.length + 4);
+  rr.writeUInt16BE(rdata.length, keyName.length + 8);
+  const out = fail(head, s, Rcode.NOTAUTH, 'TSIG with a key this server does not have');
+  out.tsig = Buffer.concat([rr, rdata]);
+  return out;
+}
+
+/** TSIG error BADKEY (RFC 8945 §6). */
+const TSIG_BADKEY = 17;
+
+/** The uncompressed wire form of a name read with its label offsets. */
+function nameWire(msg: Buffer, labels: readonly number[]): Buffer {
+  let size = 1;
+  for (const at of labels) size += msg[at]! + 1;
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (const at of labels) o += msg.copy(out, o, at, at + 1 + msg[at]!);
+  out[o] = 0;
+  return out;
 }
 
 function fail(head: Header, s: Sections, rcode: number, reason: string): QueryError {
@@ -196,6 +261,15 @@ function readRecord(msg: Buffer, pos: number, s: Sections, section: SectionName)
   const rdStart = nameEnd + 10;
   const rdEnd = rdStart + rdlength;
   if (rdEnd > msg.length) throw new WireError('RDATA runs past the end of the message');
+  s.lastWasTsig = type === RrType.TSIG;
+  if (type === RrType.TSIG) {
+    s.tsigCount++;
+    if (s.tsig === undefined) {
+      const labels: number[] = [];
+      reader.read(pos, msg.length, labels);
+      s.tsig = { owner: pos, labels, nameEnd, section };
+    }
+  }
   if (type === RrType.OPT) readOpt(msg, pos, nameEnd, s, section);
   else if (type === RrType.SOA && section === 'authority' && s.ixfrSerial === undefined) {
     s.ixfrSerial = readSoaSerial(msg, rdStart, rdEnd);

@@ -13,6 +13,8 @@ import type { ResponseHead } from './response-writer.js';
 
 export interface ErrorResponseInput extends ResponseHead {
   edns?: EdnsInfo | undefined;
+  /** A complete TSIG record to end the additional section with (RFC 8945 §5.2 BADKEY replies). */
+  tsig?: Buffer | undefined;
 }
 
 /** An Extended DNS Error to attach (RFC 8914 §4 codes; `EdeCode` in core/rr-types). */
@@ -37,6 +39,11 @@ export function buildErrorResponse(input: ErrorResponseInput, rcode: number, ede
       writer.addEdnsOption(encodeEdeOption(ede.code, ede.text ?? '', room));
     }
   }
-  return writer.finish();
+  const out = writer.finish();
+  if (input.tsig === undefined) return out;
+  // TSIG comes last (RFC 8945 §5.1), after the OPT the writer puts at the end.
+  const withTsig = Buffer.concat([out, input.tsig]);
+  withTsig.writeUInt16BE(withTsig.readUInt16BE(10) + 1, 10);
+  return withTsig;
 }
 

@@ -2,7 +2,7 @@
  * The query pipeline: fixed stages, each with one failure outcome (STYLE.md "named stages").
  *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder;
  *           DNS cookies read (FORMERR for a malformed one) and added to every answer at the end
- *   policy  class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
+ *   policy  NOTIFY refused (NOTAUTH outside our zones); class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
  *           (NOTAUTH for a zone not served, RFC 5936 §2.2.1)
  *           here (zone transfer is served only over TCP/TLS to authorised peers)
  *   cache   finished answers by (qname, qtype, DO, EDNS)
@@ -221,6 +221,12 @@ function rrlKeyOf(outcome: LookupOutcome, zone: string, q: ParsedQuery): RrlKey 
 }
 
 function checkPolicy(q: ParsedQuery, reader: ZoneReader): { rcode: number; ede?: { code: number; text: string } } | undefined {
+  if (q.opcode === 4) {
+    // NOTIFY (RFC 1996) goes from a primary to its secondaries. idzone is the primary of every
+    // zone it serves, so it accepts none: REFUSED for its own zones, NOTAUTH for others.
+    if (reader.getZone(q.qname) === undefined) return { rcode: Rcode.NOTAUTH, ede: { code: EdeCode.NOT_AUTHORITATIVE, text: 'not authoritative for this zone' } };
+    return { rcode: Rcode.REFUSED, ede: { code: EdeCode.PROHIBITED, text: 'this server is the primary for the zone and takes no NOTIFY' } };
+  }
   if (q.opcode !== 0) return { rcode: Rcode.NOTIMP };
   if (q.qclass !== RrClass.IN && q.qclass !== RrClass.ANY) return { rcode: Rcode.REFUSED, ede: { code: EdeCode.NOT_SUPPORTED, text: 'only class IN is served' } };
   if (q.qtype === RrType.NXNAME) return { rcode: Rcode.FORMERR, ede: { code: EdeCode.INVALID_QUERY_TYPE, text: 'NXNAME is a meta-type and cannot be queried' } };

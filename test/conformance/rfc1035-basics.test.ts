@@ -116,6 +116,10 @@ describe('conformance: RFC 1035 basics', function () {
       const m = readMessage(await udpExchange(port(), buildQuery({ opcode: 4, qname: ZONE, qtype: T.SOA })));
       assert.equal(m.opcode, 4);
       assert.equal(m.qr, true);
+      assert.equal(m.rcode, RC.REFUSED, 'the primary takes no NOTIFY for its own zone');
+      const other = readMessage(await udpExchange(port(), buildQuery({ opcode: 4, qname: 'example.org.', qtype: T.SOA })));
+      assert.equal(other.opcode, 4);
+      assert.equal(other.rcode, 9, 'NOTAUTH for a zone not served');
     });
 
     it('AXFR and IXFR over UDP and TCP are refused (or NOTIMP), never answered with data', async () => {

@@ -5,17 +5,25 @@
  * anycast address can share it by copying the file (RFC 9018 §5).
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const COOKIE_SECRET_FILE = 'cookie.secret';
 
 export function loadOrCreateCookieSecret(dataDir: string): Buffer {
   const path = join(dataDir, COOKIE_SECRET_FILE);
-  try {
-    writeFileSync(path, randomBytes(16).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  if (!existsSync(path)) {
+    // Written whole under a temporary name, then linked into place (which fails if the file
+    // appeared meanwhile): a crash never leaves an empty or partial secret behind.
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, randomBytes(16).toString('hex') + '\n', { mode: 0o600 });
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      unlinkSync(tmp);
+    }
   }
   return readCookieSecret(path);
 }

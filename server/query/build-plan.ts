@@ -91,9 +91,10 @@ function planWildcard(input: SplitInput, ce: string, ceNode: StoredNode | undefi
     // As at an existing name: the expansion's RRSIGs, which exist whether or not the query set DO
     // (a NODATA would contradict the wildcard's NSEC3, whose bitmap has RRSIG). With DO=1, the
     // next-closer cover proves the name itself does not exist, as for any wildcard answer.
+    // The wildcard's own (stored) signatures, in compact zones too: an RRSIG answer is not
+    // validated, and signing per random name here would run outside the slice scheduler.
     for (const r of wildcard.rrsets) {
-      const sigs = compact ? input.apexSigning.signSynthesized(input.qname, r.type, r.ttl, r.rdatas) : input.apexSigning.rrsetSigs('*.' + ce, r.type, r.ttl, r.rdatas, r.sigs);
-      for (const sig of sigs) plan.answer.push({ owner: input.qname, type: RrType.RRSIG, ttl: r.ttl, rdata: sig });
+      for (const sig of input.apexSigning.rrsetSigs('*.' + ce, r.type, r.ttl, r.rdatas, r.sigs)) plan.answer.push({ owner: input.qname, type: RrType.RRSIG, ttl: r.ttl, rdata: sig });
     }
     if (input.signing !== undefined && !compact) addSigned(plan.authority, input.signing.nsec3Cover(nc));
     return plan;

@@ -21,7 +21,7 @@
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';
 import type { ZoneReader } from '../../zone-store/types.js';
 import type { QueryContext, QueryHandler } from '../transport/types.js';
-import { decodeQuery, type ParsedQuery } from '../wire/decode-query.js';
+import { decodeQuery, type ParsedQuery, type QueryError } from '../wire/decode-query.js';
 import type { LogFn } from '../log.js';
 import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
@@ -62,15 +62,7 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
       deps.metrics.dropped(ctx.transport, 'undecodable');
       return null;
     }
-    if (decoded.kind === 'error') {
-      if (deps.rrl !== undefined && ctx.transport === 'udp' && deps.rrl.check(ctx.remoteAddress, RrlClass.ERROR, '', 0) !== RrlAction.SEND) {
-        deps.metrics.rateLimited(RrlClass.ERROR, 'dropped');
-        return null;
-      }
-      const out = encodeError(buffers, decoded, decoded.rcode, undefined);
-      deps.metrics.observe(ctx.transport, 0, decoded.rcode, elapsed(started));
-      return out;
-    }
+    if (decoded.kind === 'error') return answerUndecodable(deps, buffers, decoded, ctx, started);
     const q = decoded.query;
     // DNS cookies (cookies.ts): the option to add to every answer, and whether the query proved
     // its source address with a server cookie we made.
@@ -79,12 +71,14 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
     if (deps.cookies !== undefined && q.edns !== undefined) {
       const c = readCookie(q.edns.options);
       if (c.kind === 'malformed') {
+        if (errorLimited(deps, ctx)) return null;
         deps.metrics.observe(ctx.transport, q.qtype, Rcode.FORMERR, elapsed(started));
         return encodeError(buffers, q, Rcode.FORMERR, { code: EdeCode.OTHER, text: 'malformed COOKIE option' });
       }
       if (c.kind === 'present') {
-        provenSource = deps.cookies.isValid(c.client, c.server, ctx.remoteAddress);
-        cookie = deps.cookies.optionFor(c.client, ctx.remoteAddress);
+        const a = deps.cookies.answerOption(c.client, c.server, ctx.remoteAddress, c.data);
+        provenSource = a.proven;
+        cookie = a.option;
       }
     }
     // RFC 7828 §3.3.2: a stream client that offers edns-tcp-keepalive learns our idle timeout.
@@ -112,6 +106,29 @@ export function createQueryHandler(deps: PipelineDeps): QueryHandler {
       else result.ready.then(run, run);
     });
   };
+}
+
+/** Over UDP, whether the client's error answers are over its rate (then counted and dropped). */
+function errorLimited(deps: PipelineDeps, ctx: QueryContext): boolean {
+  if (deps.rrl === undefined || ctx.transport !== 'udp' || deps.rrl.check(ctx.remoteAddress, RrlClass.ERROR, '', 0) === RrlAction.SEND) return false;
+  deps.metrics.rateLimited(RrlClass.ERROR, 'dropped');
+  return true;
+}
+
+/**
+ * A message the decoder refused (FORMERR, NOTIMP, BADVERS, NOTAUTH for TSIG): its error answer,
+ * rate-limited like every error and carrying the client's cookie when it sent a well-formed one.
+ * A cookie with no question is how a client learns a server cookie: NOERROR (RFC 7873 §5.4).
+ */
+function answerUndecodable(deps: PipelineDeps, buffers: EncodeBuffers, decoded: QueryError, ctx: QueryContext, started: bigint): Buffer | null {
+  const c = deps.cookies !== undefined && decoded.edns !== undefined ? readCookie(decoded.edns.options) : undefined;
+  const a = c?.kind === 'present' ? deps.cookies!.answerOption(c.client, c.server, ctx.remoteAddress, c.data) : undefined;
+  if (a?.proven !== true && errorLimited(deps, ctx)) return null;
+  const rcode = a !== undefined && decoded.noQuestion === true && decoded.rcode === Rcode.FORMERR ? Rcode.NOERROR : decoded.rcode;
+  let out = encodeError(buffers, decoded, rcode, undefined);
+  if (a !== undefined) out = withOptOption(out, a.option);
+  deps.metrics.observe(ctx.transport, 0, rcode, elapsed(started));
+  return out;
 }
 
 interface Answered {

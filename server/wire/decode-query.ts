@@ -48,6 +48,8 @@ export interface QueryError {
   edns?: EdnsInfo;
   /** A TSIG record for the reply (BADKEY, unsigned): the last record of its additional section. */
   tsig?: Buffer;
+  /** The message had no question (QDCOUNT 0): with a DNS cookie, a client learning a server cookie. */
+  noQuestion?: true;
   /** Why, for logs and tests; never sent. */
   reason: string;
 }
@@ -208,6 +210,7 @@ function fail(head: Header, s: Sections, rcode: number, reason: string): QueryEr
   const out: QueryError = { kind: 'error', rcode, id: head.id, opcode: head.opcode, rd: head.rd, cd: head.cd, reason };
   // Echo the question only when there was exactly one and it parsed (RFC 1035 §4.1.2).
   if (head.qd === 1 && s.question !== undefined) out.question = s.question;
+  if (head.qd === 0) out.noQuestion = true;
   if (s.edns !== undefined) out.edns = s.edns;
   return out;
 }

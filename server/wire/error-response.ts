@@ -40,7 +40,9 @@ export function buildErrorResponse(input: ErrorResponseInput, rcode: number, ede
     }
   }
   const out = writer.finish();
-  if (input.tsig === undefined) return out;
+  // A TSIG that would take the answer past 512 octets (names expanded from pointers can be long)
+  // is left out: a plain NOTAUTH says enough, and an error must never amplify.
+  if (input.tsig === undefined || out.length + input.tsig.length > MIN_UDP_PAYLOAD) return out;
   // TSIG comes last (RFC 8945 §5.1), after the OPT the writer puts at the end.
   const withTsig = Buffer.concat([out, input.tsig]);
   withTsig.writeUInt16BE(withTsig.readUInt16BE(10) + 1, 10);

@@ -1,111 +1,119 @@
 /**
  * SipHash-2-4 (Aumasson and Bernstein, 2012), the keyed hash RFC 9018 §4.4 prescribes for
- * interoperable DNS server cookies. 64-bit words are kept as pairs of 32-bit halves so the hot
- * loop stays in small integers (no BigInt). Output: the 64-bit result as 8 little-endian bytes,
- * the byte order of the reference vectors (and of `openssl mac ... SIPHASH`).
+ * interoperable DNS server cookies. Every query carrying a cookie hashes once or twice, so the
+ * 64-bit words are kept as pairs of 32-bit locals (no BigInt, no allocation but the result).
+ * Output: the 64-bit result as 8 little-endian bytes, the byte order of the reference vectors
+ * (and of `openssl mac ... SIPHASH`).
  */
 
-/** Four 64-bit state words v0..v3 as [hi, lo] pairs in one array: v[2i] = hi, v[2i+1] = lo. */
-type State = Uint32Array;
+/** The state v0..v3 as [hi, lo] pairs, between calls to `rounds`. */
+const S = new Uint32Array(8);
 
-function add(v: State, a: number, b: number): void {
-  // v_a += v_b (mod 2^64)
-  const lo = (v[a + 1]! + v[b + 1]!) >>> 0;
-  const carry = lo < v[a + 1]! ? 1 : 0;
-  v[a] = (v[a]! + v[b]! + carry) >>> 0;
-  v[a + 1] = lo;
-}
-
-function rotl(v: State, a: number, n: number): void {
-  let hi = v[a]!;
-  let lo = v[a + 1]!;
-  if (n >= 32) {
-    [hi, lo] = [lo, hi];
-    n -= 32;
+/** `n` SipRounds on S. */
+function rounds(n: number): void {
+  let v0h = S[0]!;
+  let v0l = S[1]!;
+  let v1h = S[2]!;
+  let v1l = S[3]!;
+  let v2h = S[4]!;
+  let v2l = S[5]!;
+  let v3h = S[6]!;
+  let v3l = S[7]!;
+  for (let r = 0; r < n; r++) {
+    // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
+    let lo = (v0l + v1l) >>> 0;
+    v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
+    v0l = lo;
+    let th = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+    let tl = ((v1l << 13) | (v1h >>> 19)) >>> 0;
+    v1h = (th ^ v0h) >>> 0;
+    v1l = (tl ^ v0l) >>> 0;
+    th = v0h;
+    v0h = v0l;
+    v0l = th;
+    // v2 += v3; v3 = rotl(v3, 16) ^ v2
+    lo = (v2l + v3l) >>> 0;
+    v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
+    v2l = lo;
+    th = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+    tl = ((v3l << 16) | (v3h >>> 16)) >>> 0;
+    v3h = (th ^ v2h) >>> 0;
+    v3l = (tl ^ v2l) >>> 0;
+    // v0 += v3; v3 = rotl(v3, 21) ^ v0
+    lo = (v0l + v3l) >>> 0;
+    v0h = (v0h + v3h + (lo < v0l ? 1 : 0)) >>> 0;
+    v0l = lo;
+    th = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+    tl = ((v3l << 21) | (v3h >>> 11)) >>> 0;
+    v3h = (th ^ v0h) >>> 0;
+    v3l = (tl ^ v0l) >>> 0;
+    // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
+    lo = (v2l + v1l) >>> 0;
+    v2h = (v2h + v1h + (lo < v2l ? 1 : 0)) >>> 0;
+    v2l = lo;
+    th = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+    tl = ((v1l << 17) | (v1h >>> 15)) >>> 0;
+    v1h = (th ^ v2h) >>> 0;
+    v1l = (tl ^ v2l) >>> 0;
+    th = v2h;
+    v2h = v2l;
+    v2l = th;
   }
-  if (n === 0) {
-    v[a] = hi;
-    v[a + 1] = lo;
-    return;
-  }
-  v[a] = ((hi << n) | (lo >>> (32 - n))) >>> 0;
-  v[a + 1] = ((lo << n) | (hi >>> (32 - n))) >>> 0;
+  S[0] = v0h;
+  S[1] = v0l;
+  S[2] = v1h;
+  S[3] = v1l;
+  S[4] = v2h;
+  S[5] = v2l;
+  S[6] = v3h;
+  S[7] = v3l;
 }
 
-function xor(v: State, a: number, b: number): void {
-  v[a] = (v[a]! ^ v[b]!) >>> 0;
-  v[a + 1] = (v[a + 1]! ^ v[b + 1]!) >>> 0;
+function le32(b: Uint8Array, i: number): number {
+  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
 }
 
-function swapHalves(v: State, a: number): void {
-  const hi = v[a]!;
-  v[a] = v[a + 1]!;
-  v[a + 1] = hi;
+/** One message word m (hi, lo): v3 ^= m; two SipRounds; v0 ^= m. */
+function compress(hi: number, lo: number): void {
+  S[6] = (S[6]! ^ hi) >>> 0;
+  S[7] = (S[7]! ^ lo) >>> 0;
+  rounds(2);
+  S[0] = (S[0]! ^ hi) >>> 0;
+  S[1] = (S[1]! ^ lo) >>> 0;
 }
 
-const V0 = 0;
-const V1 = 2;
-const V2 = 4;
-const V3 = 6;
-
-function sipRound(v: State): void {
-  add(v, V0, V1);
-  rotl(v, V1, 13);
-  xor(v, V1, V0);
-  swapHalves(v, V0); // rotl(v0, 32)
-  add(v, V2, V3);
-  rotl(v, V3, 16);
-  xor(v, V3, V2);
-  add(v, V0, V3);
-  rotl(v, V3, 21);
-  xor(v, V3, V0);
-  add(v, V2, V1);
-  rotl(v, V1, 17);
-  xor(v, V1, V2);
-  swapHalves(v, V2); // rotl(v2, 32)
-}
-
-function xorWord(v: State, a: number, hi: number, lo: number): void {
-  v[a] = (v[a]! ^ hi) >>> 0;
-  v[a + 1] = (v[a + 1]! ^ lo) >>> 0;
-}
-
-/** SipHash-2-4 of `msg` under the 16-byte `key`. */
-export function siphash24(key: Uint8Array, msg: Uint8Array): Buffer {
+/** SipHash-2-4 of the first `length` bytes of `msg` (all by default) under the 16-byte `key`. */
+export function siphash24(key: Uint8Array, msg: Uint8Array, length = msg.length): Buffer {
   if (key.length !== 16) throw new RangeError('SipHash needs a 16-byte key');
-  const k = Buffer.from(key.buffer, key.byteOffset, 16);
-  const k0lo = k.readUInt32LE(0);
-  const k0hi = k.readUInt32LE(4);
-  const k1lo = k.readUInt32LE(8);
-  const k1hi = k.readUInt32LE(12);
+  const k0l = le32(key, 0);
+  const k0h = le32(key, 4);
+  const k1l = le32(key, 8);
+  const k1h = le32(key, 12);
   // "somepseudorandomlygeneratedbytes"
-  const v: State = new Uint32Array([0x736f6d65 ^ k0hi, 0x70736575 ^ k0lo, 0x646f7261 ^ k1hi, 0x6e646f6d ^ k1lo, 0x6c796765 ^ k0hi, 0x6e657261 ^ k0lo, 0x74656462 ^ k1hi, 0x79746573 ^ k1lo]);
-  const m = Buffer.from(msg.buffer, msg.byteOffset, msg.length);
-  const whole = m.length - (m.length % 8);
-  for (let i = 0; i < whole; i += 8) {
-    const lo = m.readUInt32LE(i);
-    const hi = m.readUInt32LE(i + 4);
-    xorWord(v, V3, hi, lo);
-    sipRound(v);
-    sipRound(v);
-    xorWord(v, V0, hi, lo);
+  S[0] = (0x736f6d65 ^ k0h) >>> 0;
+  S[1] = (0x70736575 ^ k0l) >>> 0;
+  S[2] = (0x646f7261 ^ k1h) >>> 0;
+  S[3] = (0x6e646f6d ^ k1l) >>> 0;
+  S[4] = (0x6c796765 ^ k0h) >>> 0;
+  S[5] = (0x6e657261 ^ k0l) >>> 0;
+  S[6] = (0x74656462 ^ k1h) >>> 0;
+  S[7] = (0x79746573 ^ k1l) >>> 0;
+  const n = length;
+  const whole = n - (n % 8);
+  for (let i = 0; i < whole; i += 8) compress(le32(msg, i + 4), le32(msg, i));
+  // Last word: the remaining bytes, zero-padded, with the length (mod 256) in the top byte.
+  let lo = 0;
+  let hi = (n & 0xff) << 24;
+  for (let i = whole; i < n; i++) {
+    const shift = (i - whole) * 8;
+    if (shift < 32) lo |= msg[i]! << shift;
+    else hi |= msg[i]! << (shift - 32);
   }
-  // Last block: the remaining bytes, zero-padded, with the length (mod 256) in the top byte.
-  const last = Buffer.alloc(8);
-  m.copy(last, 0, whole);
-  last[7] = m.length & 0xff;
-  const lo = last.readUInt32LE(0);
-  const hi = last.readUInt32LE(4);
-  xorWord(v, V3, hi, lo);
-  sipRound(v);
-  sipRound(v);
-  xorWord(v, V0, hi, lo);
-  xorWord(v, V2, 0, 0xff);
-  for (let r = 0; r < 4; r++) sipRound(v);
-  const outHi = (v[0]! ^ v[2]! ^ v[4]! ^ v[6]!) >>> 0;
-  const outLo = (v[1]! ^ v[3]! ^ v[5]! ^ v[7]!) >>> 0;
+  compress(hi >>> 0, lo >>> 0);
+  S[5] = (S[5]! ^ 0xff) >>> 0; // v2 ^= 0xff
+  rounds(4);
   const out = Buffer.allocUnsafe(8);
-  out.writeUInt32LE(outLo, 0);
-  out.writeUInt32LE(outHi, 4);
+  out.writeUInt32LE((S[1]! ^ S[3]! ^ S[5]! ^ S[7]!) >>> 0, 0);
+  out.writeUInt32LE((S[0]! ^ S[2]! ^ S[4]! ^ S[6]!) >>> 0, 4);
   return out;
 }

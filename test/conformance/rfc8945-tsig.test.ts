@@ -57,6 +57,20 @@ describe('conformance: TSIG without keys (RFC 8945)', function () {
     assert.equal(last.rdata.readUInt16BE(last.rdata.length - 4), 17, 'error BADKEY');
   });
 
+  it('never answers past 512 octets: a TSIG too long to echo is left out of the NOTAUTH', async () => {
+    // A 255-octet question and key/algorithm names that point into it expand to a long TSIG.
+    const long = Array.from({ length: 4 }, () => 'a'.repeat(61)).join('.') + '.';
+    const q = buildQuery({ id: 79, qname: long, qtype: 52 });
+    const tsig = Buffer.concat([Buffer.from([0xc0, 0x0c]), Buffer.from([0, 250, 0, 255, 0, 0, 0, 0, 0, 18, 0xc0, 0x0c]), Buffer.alloc(16)]);
+    tsig.writeUInt16BE(0, 14 + 6 + 2); // MAC size 0
+    const signed = Buffer.concat([q, tsig]);
+    signed.writeUInt16BE(1, 10);
+    const raw = await udpExchange(s.t.dnsPort, signed);
+    const m = readMessage(raw);
+    assert.equal(m.rcode, 9);
+    assert.ok(raw.length <= 512, `${raw.length} octets`);
+  });
+
   it('a TSIG that is not the last record is FORMERR', async () => {
     const q = buildQuery({ id: 78, qname: `sensor1.${ZONE}`, qtype: 52 });
     const misplaced = Buffer.concat([q, tsigRecord(78), optWire()]);

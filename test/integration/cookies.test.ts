@@ -98,10 +98,25 @@ for (const workers of [1, 2]) {
       }
     });
 
-    it('answers a malformed COOKIE option with FORMERR (and an OPT)', async () => {
+    it('answers a malformed COOKIE option with FORMERR (and an OPT), within the error rate limit', async () => {
       const m = readMessage(await udpExchange(t.dnsPort, cookieQuery(7, `sensor1.${ZONE}`, Buffer.alloc(9, 1))));
       assert.equal(m.rcode, 1);
       assert.ok(m.opt !== undefined);
+      const flood = await burst(t.dnsPort, Array.from({ length: 30 }, (_, i) => cookieQuery(400 + i, `sensor1.${ZONE}`, Buffer.alloc(5, 1))), 1000);
+      assert.ok(flood.length <= 4, `malformed-cookie FORMERRs are rate-limited like any error: ${flood.length} of 30 answered`);
+    });
+
+    it('teaches a server cookie to a query with no question (RFC 7873 §5.4), and cookies error answers too', async () => {
+      const out = await runTool('dig', ['@127.0.0.1', '-p', String(t.dnsPort), '+tcp', '+cookie', '+header-only']);
+      assert.match(out, /status: NOERROR/, out);
+      assert.match(out, /COOKIE: [0-9a-f]{48} \(good\)/, out);
+      // UPDATE (opcode 5) is NOTIMP, with the client's cookie.
+      const q = cookieQuery(9, ZONE, Buffer.alloc(8, 0x33));
+      q.writeUInt16BE((5 << 11) | (q.readUInt16BE(2) & 0x87ff), 2);
+      const [raw] = await tcpExchange(t.dnsPort, [q]);
+      const m = readMessage(raw!);
+      assert.equal(m.rcode, 4);
+      assert.deepEqual(cookieOf(m)?.subarray(0, 8), Buffer.alloc(8, 0x33));
     });
 
     it('lets a client with a valid server cookie past the rate limit; others are limited', async () => {

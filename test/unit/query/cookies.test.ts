@@ -73,6 +73,25 @@ describe('DNS cookies', () => {
     assert.deepEqual(addressBytes('::ffff:10.1.2.3'), Buffer.from([10, 1, 2, 3]));
   });
 
+  it('sends a valid server cookie back as it came while it is under half an hour old, then a new one', () => {
+    let now = 1_800_000_000;
+    const cookies = new ServerCookies(Buffer.alloc(16, 0x5a), () => now);
+    const client = Buffer.alloc(8, 4);
+    const sent = cookies.optionFor(client, '192.0.2.1').data;
+    now += 1799;
+    const kept = cookies.answerOption(client, sent.subarray(8), '192.0.2.1', sent);
+    assert.ok(kept.proven);
+    assert.equal(kept.option.data, sent, 'the very bytes the client sent');
+    now += 2;
+    const renewed = cookies.answerOption(client, sent.subarray(8), '192.0.2.1', sent);
+    assert.ok(renewed.proven, 'still valid for the hour');
+    assert.notDeepEqual(renewed.option.data, sent);
+    assert.ok(cookies.isValid(client, renewed.option.data.subarray(8), '192.0.2.1'));
+    const stranger = cookies.answerOption(client, sent.subarray(8), '192.0.2.9', sent);
+    assert.ok(!stranger.proven);
+    assert.ok(cookies.isValid(client, stranger.option.data.subarray(8), '192.0.2.9'), 'a new cookie for the address it came from');
+  });
+
   it('adds an option to the OPT record of a message, and leaves a message without OPT alone', () => {
     const q = buildQuery({ id: 9, qname: 'a.example.', qtype: 52, edns: { udpSize: 1232, do: true } });
     const out = withOptOption(q, { code: COOKIE, data: Buffer.alloc(24, 3) });

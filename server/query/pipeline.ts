@@ -1,10 +1,12 @@
 /**
  * The query pipeline: fixed stages, each with one failure outcome (STYLE.md "named stages").
- *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS from the decoder;
- *           DNS cookies read (FORMERR for a malformed one) and added to every answer at the end
- *   policy  NOTIFY refused (NOTAUTH outside our zones); class IN only (else REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused
- *           (NOTAUTH for a zone not served, RFC 5936 §2.2.1)
- *           here (zone transfer is served only over TCP/TLS to authorised peers)
+ *   gate    decode; drop responses and runts; FORMERR/NOTIMP/BADVERS (and NOTAUTH for TSIG)
+ *           from the decoder; DNS cookies read (FORMERR for a malformed one) and added to every
+ *           answer at the end, with edns-tcp-keepalive on streams
+ *   policy  NOTIFY refused (we are the primary; NOTAUTH outside our zones); class IN only (else
+ *           REFUSED); NXNAME → FORMERR (RFC 9824 §3.5); AXFR/IXFR refused here (zone transfer is
+ *           served only over TCP/TLS to authorised peers; NOTAUTH for a zone not served, RFC
+ *           5936 §2.2.1)
  *   cache   finished answers by (qname, qtype, DO, EDNS)
  *   zone    longest-suffix match, else REFUSED (RFC 8906 practice for authoritative-only servers)
  *   sign    a signed zone whose keys cannot be loaded answers DO=1 queries SERVFAIL + EDE,

@@ -8,10 +8,12 @@
  * invalid or foreign server cookie is answered normally with a fresh one (RFC 7873 §5.2.3); a
  * COOKIE option of an impossible length is a FORMERR (§5.2.2).
  */
-import { isIPv4 } from 'node:net';
 import { EdnsOptionCode, type EdnsOption } from '../wire/edns.js';
 import { siphash24 } from '../wire/siphash.js';
-import { ipv6Groups, mappedIpv4 } from './rate-limit.js';
+import { writeAddress } from './client-address.js';
+
+/** RFC 9018 hashes the client's address as 4 bytes (IPv4) or 16 (IPv6): client-address.ts. */
+export { addressBytes } from './client-address.js';
 
 export const CLIENT_COOKIE_BYTES = 8;
 const SERVER_COOKIE_BYTES = 16;
@@ -95,41 +97,4 @@ export class ServerCookies {
     input.copy(out, at, CLIENT_COOKIE_BYTES, CLIENT_COOKIE_BYTES + 8);
     siphash24(this.secret, input, 16 + ipLength).copy(out, at + 8);
   }
-}
-
-/** Writes the address as RFC 9018 hashes it into `out` at `at`; returns its length (4 or 16). */
-function writeAddress(address: string, out: Buffer, at: number): number {
-  // The common case without allocating: dotted IPv4.
-  let octet = 0;
-  let n = 0;
-  let digits = 0;
-  for (let i = 0; i <= address.length; i++) {
-    const c = i < address.length ? address.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57 && digits < 3) {
-      octet = octet * 10 + c - 48;
-      digits++;
-    } else if (c === 46 && digits > 0 && octet <= 255 && n < 4) {
-      out[at + n++] = octet;
-      octet = 0;
-      digits = 0;
-    } else {
-      n = -1;
-      break;
-    }
-  }
-  if (n === 4) return 4;
-  const bytes = addressBytes(address);
-  bytes.copy(out, at);
-  return bytes.length;
-}
-
-/** The client's address as RFC 9018 hashes it: 4 bytes for IPv4 (IPv4-mapped too), 16 for IPv6. */
-export function addressBytes(address: string): Buffer {
-  const v4 = mappedIpv4(address) ?? address;
-  if (isIPv4(v4)) return Buffer.from(v4.split('.').map(Number));
-  const groups = ipv6Groups(address);
-  if (groups === undefined) return Buffer.from(address, 'utf8');
-  const out = Buffer.allocUnsafe(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
-  return out;
 }

@@ -21,6 +21,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
+import { addressBytes, writeAddress } from './client-address.js';
 
 export interface RrlConfig {
   /** Answers per second per bucket; 0 turns limiting off. */
@@ -172,60 +173,28 @@ function addExempt(list: BlockList, entry: string): void {
 }
 
 function isExempt(list: BlockList, address: string): boolean {
-  const v4 = mappedIpv4(address);
-  if (v4 !== undefined) return list.check(v4, 'ipv4');
-  return isIPv6(address) ? list.check(address, 'ipv6') : list.check(address, 'ipv4');
+  const bytes = addressBytes(address);
+  if (bytes.length === 4) return list.check(bytes.join('.'), 'ipv4');
+  return isIPv6(address) && list.check(address, 'ipv6');
 }
 
-/** The IPv4 address inside an IPv4-mapped IPv6 one (`::ffff:192.0.2.1`), else undefined. */
-export function mappedIpv4(address: string): string | undefined {
-  if (address.length < 8 || address.charCodeAt(0) !== 58 /* : */) return undefined;
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m === null ? undefined : m[1];
-}
+/** Parsed addresses, reused per call (clientPrefix runs on every limited query). */
+const scratch = new Uint8Array(16);
 
 /**
  * The client's network as a bucket key: the address with everything past the prefix length
  * cleared (IPv4-mapped IPv6 addresses count as IPv4). Unparseable text is its own key.
  */
 export function clientPrefix(address: string, v4Length: number, v6Length: number): string {
-  const v4 = mappedIpv4(address) ?? address;
-  if (isIPv4(v4)) {
-    const p = v4.split('.');
-    const n = ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
-    const mask = v4Length === 0 ? 0 : (0xffffffff << (32 - v4Length)) >>> 0;
-    const m = (n & mask) >>> 0;
-    return `${m >>> 24}.${(m >>> 16) & 255}.${(m >>> 8) & 255}.${m & 255}/${v4Length}`;
+  const n = writeAddress(address, scratch, 0);
+  if (n === 0) return address;
+  const bits = n === 4 ? v4Length : v6Length;
+  for (let i = 0; i < n; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    scratch[i] = scratch[i]! & ((0xff << (8 - keep)) & 0xff);
   }
-  const groups = ipv6Groups(address);
-  if (groups === undefined) return address;
+  if (n === 4) return `${scratch[0]}.${scratch[1]}.${scratch[2]}.${scratch[3]}/${bits}`;
   let out = '';
-  for (let i = 0; i < 8; i++) {
-    const keep = Math.max(0, Math.min(16, v6Length - i * 16));
-    const g = keep === 0 ? 0 : groups[i]! & ((0xffff << (16 - keep)) & 0xffff);
-    out += (i === 0 ? '' : ':') + g.toString(16);
-  }
-  return `${out}/${v6Length}`;
-}
-
-/** The eight 16-bit groups of an IPv6 address (zone index ignored), or undefined. */
-export function ipv6Groups(address: string): number[] | undefined {
-  const a = address.split('%')[0]!;
-  if (!isIPv6(a)) return undefined;
-  const [head, tail] = a.includes('::') ? a.split('::') : [a, undefined];
-  const parse = (s: string | undefined): number[] => {
-    if (s === undefined || s === '') return [];
-    const out: number[] = [];
-    for (const part of s.split(':')) {
-      if (part.includes('.')) {
-        const p = part.split('.').map(Number);
-        out.push((p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!);
-      } else out.push(parseInt(part, 16));
-    }
-    return out;
-  };
-  const h = parse(head);
-  const t = parse(tail);
-  if (tail === undefined) return h.length === 8 ? h : undefined;
-  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+  for (let i = 0; i < 8; i++) out += (i === 0 ? '' : ':') + ((scratch[2 * i]! << 8) | scratch[2 * i + 1]!).toString(16);
+  return `${out}/${bits}`;
 }

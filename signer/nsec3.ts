@@ -6,14 +6,13 @@
  * (owner H−1, next H+1, empty bitmap), plus the RFC 9824 §4 compact-denial NXNAME record.
  * idzone zones use the RFC 9276 §3.1 parameters: algorithm 1, flags 0, 0 iterations, empty salt.
  */
-import * as nodeCrypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 import { splitLabels } from '../core/names.js';
 import { RrType } from '../core/rr-types.js';
 import { base32hexEncode } from './base32hex.js';
 import { canonicalOwnerWire } from './canonical.js';
 import { SignerError, SignerErrorCode } from './errors.js';
 import { encodeTypeBitmap } from './type-bitmap.js';
+import { sha1 } from './sha1.js';
 
 export const NSEC3_HASH_SHA1 = 1;
 export const NSEC3_HASH_LENGTH = 20;
@@ -42,15 +41,13 @@ export interface Nsec3Record {
   rdata: Buffer;
 }
 
-const oneShot = (nodeCrypto as unknown as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
-
 /** RFC 5155 §5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) = H(IH(salt, x, k−1) || salt). */
 export function nsec3Hash(name: string, params: Nsec3Params = ZONE_NSEC3_PARAMS): Buffer {
-  // The zone parameters (no salt, no extra iterations) are one SHA-1: the one-shot hash avoids
-  // building a Hash object per query (node ≥ 20.12).
-  if (oneShot !== undefined && params.iterations === 0 && params.salt.length === 0) return oneShot('sha1', canonicalOwnerWire(name), 'buffer');
-  let digest = createHash('sha1').update(canonicalOwnerWire(name)).update(params.salt).digest();
-  for (let k = 0; k < params.iterations; k++) digest = createHash('sha1').update(digest).update(params.salt).digest();
+  // sha1.ts rather than node:crypto: these inputs are short and hashed on every denial and NODATA.
+  const salt = params.salt;
+  const wire = canonicalOwnerWire(name);
+  let digest = sha1(salt.length === 0 ? wire : Buffer.concat([wire, salt]));
+  for (let k = 0; k < params.iterations; k++) digest = sha1(salt.length === 0 ? digest : Buffer.concat([digest, salt]));
   return digest;
 }
 
@@ -87,12 +84,19 @@ export function hashDecrement(hash: Uint8Array): Buffer {
 export function nsec3Rdata(nextHash: Uint8Array, types: Iterable<number>, params: Nsec3Params = ZONE_NSEC3_PARAMS, flags = 0): Buffer {
   checkParams(params);
   if (nextHash.length < 1 || nextHash.length > 255) throw new SignerError(SignerErrorCode.INPUT, 'NSEC3 next hash length out of range');
-  const head = Buffer.alloc(5);
-  head[0] = NSEC3_HASH_SHA1;
-  head[1] = flags;
-  head.writeUInt16BE(params.iterations, 2);
-  head[4] = params.salt.length;
-  return Buffer.concat([head, params.salt, Buffer.from([nextHash.length]), nextHash, encodeTypeBitmap(types)]);
+  const bitmap = encodeTypeBitmap(types);
+  const salt = params.salt;
+  const out = Buffer.allocUnsafe(6 + salt.length + nextHash.length + bitmap.length);
+  out[0] = NSEC3_HASH_SHA1;
+  out[1] = flags;
+  out.writeUInt16BE(params.iterations, 2);
+  out[4] = salt.length;
+  out.set(salt, 5);
+  let o = 5 + salt.length;
+  out[o++] = nextHash.length;
+  out.set(nextHash, o);
+  out.set(bitmap, o + nextHash.length);
+  return out;
 }
 
 /** NSEC3PARAM RDATA (RFC 5155 §4.2): alg | flags = 0 | iterations | salt len | salt. */

@@ -6,25 +6,39 @@
  */
 import { SignerError, SignerErrorCode } from './errors.js';
 
-/** Encodes a set of RR types (duplicates and order do not matter). */
+/**
+ * Encodes a set of RR types (duplicates and order do not matter). Runs for the NSEC3 of every
+ * denial and NODATA answer, so it sorts a copy in place and writes one buffer.
+ */
 export function encodeTypeBitmap(types: Iterable<number>): Buffer {
-  const sorted = [...new Set(types)].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
+  const sorted = Array.isArray(types) ? (types as number[]).slice() : [...types];
+  for (const t of sorted) {
+    if (!Number.isInteger(t) || t < 0 || t > 0xffff) throw new SignerError(SignerErrorCode.INPUT, `type ${t} out of range`);
+  }
+  sorted.sort((a, b) => a - b);
+  // Size: per window, 2 octets plus up to the byte of its highest type.
+  let size = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const last = i + 1 === sorted.length || sorted[i + 1]! >>> 8 !== sorted[i]! >>> 8;
+    if (last) size += 2 + ((sorted[i]! & 0xff) >>> 3) + 1;
+  }
+  const out = Buffer.alloc(size);
+  let o = 0;
   let i = 0;
   while (i < sorted.length) {
     const window = sorted[i]! >>> 8;
-    const block = Buffer.alloc(32);
-    let len = 0;
-    for (; i < sorted.length && sorted[i]! >>> 8 === window; i++) {
-      const t = sorted[i]!;
-      if (!Number.isInteger(t) || t < 0 || t > 0xffff) throw new SignerError(SignerErrorCode.INPUT, `type ${t} out of range`);
-      const low = t & 0xff;
-      block[low >>> 3]! |= 0x80 >>> (low & 7);
-      len = (low >>> 3) + 1;
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1]! >>> 8 === window) j++;
+    const len = ((sorted[j]! & 0xff) >>> 3) + 1;
+    out[o] = window;
+    out[o + 1] = len;
+    for (; i <= j; i++) {
+      const low = sorted[i]! & 0xff;
+      out[o + 2 + (low >>> 3)]! |= 0x80 >>> (low & 7);
     }
-    parts.push(Buffer.from([window, len]), block.subarray(0, len));
+    o += 2 + len;
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 /** Decodes a type bit map into sorted types; undefined when the encoding is malformed. */

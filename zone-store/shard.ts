@@ -27,6 +27,23 @@ export type ListedRow = [string, number, Buffer];
  */
 const MANY_CHUNK = 500;
 
+/**
+ * Shards whose read snapshot ends at the next turn of the event loop (one setImmediate for all).
+ * Every SQLite statement outside a transaction opens and closes its own read transaction: in WAL
+ * mode that is two fcntl locks, an fstat and a look at the WAL index, ~4 µs of a ~16 µs point read
+ * (bench/README.md, "Session 6"). Reads in one turn — the datagrams one poll of the socket
+ * delivered — share one transaction instead. A snapshot never outlives the turn it began in, and
+ * the store ends it early when it writes or learns of a write (releaseSnapshot), so a change
+ * committed before a query is read, as it was with a transaction per statement.
+ */
+const holding = new Set<Shard>();
+let releaseScheduled = false;
+function releaseHeld(): void {
+  releaseScheduled = false;
+  for (const s of holding) s.releaseSnapshot();
+  holding.clear();
+}
+
 export class Shard {
   private readonly db: Database.Database;
   private readonly getStmt: Database.Statement<[number, string], NodeRow>;
@@ -39,6 +56,10 @@ export class Shard {
   private readonly purgeStmt: Database.Statement<[number]>;
   private readonly sigStmt: Database.Statement<[Buffer, number, string]>;
   private readonly applyTx: Database.Transaction<(batch: number, ops: readonly ShardOp[]) => void>;
+  private readonly beginStmt: Database.Statement<[]>;
+  private readonly commitStmt: Database.Statement<[]>;
+  /** A read transaction begun by holdSnapshot() is open. */
+  private snapshot = false;
 
   constructor(path: string, readonly index: number, shardCount: number, readonly: boolean, open: OpenOptions = {}) {
     this.db = openDatabase(path, readonly, open);
@@ -64,6 +85,8 @@ export class Shard {
     this.deleteStmt = this.db.prepare('DELETE FROM nodes WHERE zone_id = ? AND owner = ?');
     this.purgeStmt = this.db.prepare('DELETE FROM nodes WHERE zone_id = ?');
     this.sigStmt = this.db.prepare('UPDATE nodes SET node = ? WHERE zone_id = ? AND owner = ?');
+    this.beginStmt = this.db.prepare('BEGIN');
+    this.commitStmt = this.db.prepare('COMMIT');
     const setApplied = this.db.prepare<[number]>("UPDATE meta SET value = ? WHERE key = 'applied_batch'");
     this.applyTx = this.db.transaction((batch: number, ops: readonly ShardOp[]) => {
       // Checked inside the (IMMEDIATE) transaction: if another process replayed or applied this
@@ -75,11 +98,13 @@ export class Shard {
   }
 
   get(zoneId: number, owner: string): NodeRow | undefined {
+    this.holdSnapshot();
     return this.getStmt.get(zoneId, owner);
   }
 
   /** The stored rows among `owners` (ENT rows included), in no particular order. */
   getMany(zoneId: number, owners: readonly string[]): ListedRow[] {
+    this.holdSnapshot();
     if (owners.length === 1) {
       const row = this.getStmt.get(zoneId, owners[0]!);
       return row === undefined ? [] : [[owners[0]!, row[0], row[2]]];
@@ -93,11 +118,13 @@ export class Shard {
 
   /** Data-holding rows of a zone after `after` in owner order. */
   list(zoneId: number, after: string, limit: number): ListedRow[] {
+    this.holdSnapshot();
     return this.listStmt.all(zoneId, after, limit);
   }
 
   /** Every row of the zone after `after` (ENTs included), in key order: one index range read. */
   scan(zoneId: number, after: string, limit: number): ListedRow[] {
+    this.holdSnapshot();
     return this.scanStmt.all(zoneId, after, limit);
   }
 
@@ -107,22 +134,49 @@ export class Shard {
 
   /** Commits one batch's operations and records it as applied, in one transaction. */
   apply(batch: number, ops: readonly ShardOp[]): void {
+    this.releaseSnapshot();
     this.applyTx.immediate(batch, ops);
   }
 
   /** Rewrites node blobs in place (re-signing); rows that vanished meanwhile are skipped. */
   rewriteNodes(zoneId: number, rows: readonly { owner: string; node: Buffer }[]): void {
+    this.releaseSnapshot();
     this.db.transaction(() => {
       for (const r of rows) this.sigStmt.run(r.node, zoneId, r.owner);
     }).immediate();
   }
 
   checkpoint(): void {
+    this.releaseSnapshot();
     checkpointDatabase(this.db);
   }
 
   close(): void {
+    this.releaseSnapshot();
+    holding.delete(this);
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * Ends the read transaction the reads of this turn share, so the next read sees every commit
+   * made until then. Called before this connection writes, and by the store on news of a write.
+   */
+  releaseSnapshot(): void {
+    if (!this.snapshot) return;
+    this.snapshot = false;
+    if (this.db.open && this.db.inTransaction) this.commitStmt.run();
+  }
+
+  /** Opens the turn's read transaction, unless one (or a write transaction) is open already. */
+  private holdSnapshot(): void {
+    if (this.snapshot || this.db.inTransaction) return;
+    this.beginStmt.run();
+    this.snapshot = true;
+    holding.add(this);
+    if (!releaseScheduled) {
+      releaseScheduled = true;
+      setImmediate(releaseHeld);
+    }
   }
 
   private applyOp(op: ShardOp): void {

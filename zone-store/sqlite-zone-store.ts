@@ -192,6 +192,8 @@ export class SqliteZoneStore implements ZoneWriter {
 
   refresh(): void {
     this.assertOpen();
+    // News of a write (a worker's store event): the next read must see it.
+    for (const s of this.shards) s.releaseSnapshot();
     this.zones.replaceAll(this.catalog.loadZones());
     this.keys = this.catalog.credentials.allKeys();
   }

@@ -139,6 +139,41 @@ describe('zone-store sqlite specifics', () => {
     assert.throws(() => ro.getNode(ro.getZone(Z)!, 'x.y.' + Z), (e: unknown) => isStoreError(e, StoreErrorCode.CLOSED));
   });
 
+  it('shares one read snapshot per turn of the event loop, ended by a write, by refresh() and by the next turn', async () => {
+    const w = openStore({ shards: 1 });
+    w.createZone(Z);
+    const ro = openStore({ readonly: true });
+    const zw = w.getZone(Z)!;
+    const zr = ro.getZone(Z)!;
+    const a = 'a.' + Z;
+    // The writer's own reads see its writes at once: writing ends its snapshot first.
+    assert.equal(w.getNode(zw, a), undefined);
+    w.applyChanges(Z, puts([a]));
+    assert.ok(w.getNode(zw, a), 'the writer reads its own write in the same turn');
+    w.applyChanges(Z, [{ op: 'delete', owner: a }]);
+    assert.equal(w.getNode(zw, a), undefined);
+    // A reader's snapshot holds for the rest of the turn, until news of a write (refresh) ends it.
+    assert.equal(ro.getNode(zr, a), undefined);
+    w.applyChanges(Z, puts([a]));
+    assert.equal(ro.getNode(zr, a), undefined, 'same turn, same snapshot');
+    ro.refresh();
+    assert.ok(ro.getNode(zr, a), 'refresh() ends the snapshot');
+    // Without refresh, the next turn reads afresh.
+    w.applyChanges(Z, [{ op: 'delete', owner: a }]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ro.getNode(zr, a), undefined, 'a new turn, a new snapshot');
+    // A snapshot ended with its turn does not hold up the writer's WAL truncation.
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = Date.now();
+    w.checkpoint();
+    assert.ok(Date.now() - t0 < 1000, `checkpoint took ${Date.now() - t0} ms`);
+    const wal = join(dir, `${shardFile(0)}-wal`);
+    assert.equal(existsSync(wal) ? readFileSync(wal).length : 0, 0, 'the shard WAL was truncated');
+    // Reads inside the writer's own transaction (planning, replay) never open a second one.
+    assert.doesNotThrow(() => w.applyChanges(Z, puts(['b.' + Z, 'c.b.' + Z])));
+    assert.ok(w.getNode(zw, 'c.b.' + Z));
+  });
+
   it('sees a token changed or deleted by another connection on the next lookup (token cache)', () => {
     const w = openStore();
     const hash = 'ab'.repeat(32);

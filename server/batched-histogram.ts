@@ -19,6 +19,9 @@ export interface HistogramChild {
 }
 
 interface Series {
+  key: string;
+  /** In the exposition; false after a reset until its child observes again (prom-client drops labelled series on reset). */
+  live: boolean;
   labels: Record<string, string>;
   /** Observations per bucket, not cumulative; the last slot is +Inf. */
   counts: Float64Array;
@@ -47,14 +50,19 @@ export class BatchedHistogram {
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
     let s = this.series.get(key);
     if (s === undefined) {
-      s = { labels: { ...labels }, counts: new Float64Array(this.bounds.length + 1), sum: 0 };
+      s = { key, live: true, labels: { ...labels }, counts: new Float64Array(this.bounds.length + 1), sum: 0 };
       this.series.set(key, s);
     }
     const series = s;
     const bounds = this.bounds;
+    const all = this.series;
     return {
       observe(value: number): void {
         if (!Number.isFinite(value)) return;
+        if (!series.live) {
+          series.live = true;
+          all.set(series.key, series);
+        }
         let i = 0;
         while (i < bounds.length && value > bounds[i]!) i++;
         series.counts[i]! += 1;
@@ -81,8 +89,10 @@ export class BatchedHistogram {
 
   reset(): void {
     for (const s of this.series.values()) {
+      s.live = false;
       s.counts.fill(0);
       s.sum = 0;
     }
+    this.series.clear();
   }
 }

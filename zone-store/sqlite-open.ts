@@ -47,6 +47,17 @@ export function openDatabase(path: string, readonly: boolean, opts: OpenOptions 
   return db;
 }
 
+/**
+ * WAL size above which a writer forces the WAL to start over (shard.ts): twice what the automatic
+ * checkpoint lets it reach with 4 KiB pages.
+ */
+export const WAL_RESTART_BYTES = 2 * WAL_AUTOCHECKPOINT_PAGES * 4096;
+
+/** Copies every WAL frame into the database and starts the WAL over, waiting for readers to let it. */
+export function restartWal(db: Database.Database): void {
+  db.pragma('wal_checkpoint(RESTART)');
+}
+
 /** Truncates the WAL so the next open does not replay it (after bulk imports). */
 export function checkpointDatabase(db: Database.Database): void {
   db.pragma('wal_checkpoint(TRUNCATE)');

@@ -70,6 +70,12 @@ export function createQueryMetrics(registry: Registry, cacheStats: () => AnswerC
       pending.clear();
     },
   });
+  // A registry reset forgets the answers not yet handed over too.
+  const resetQueries = queries.reset.bind(queries);
+  queries.reset = (): void => {
+    pending.clear();
+    resetQueries();
+  };
   const cacheCounter = (name: string, help: string, pick: (s: AnswerCacheStats) => number): void => registerTotalCounter(registry, name, help, () => pick(cacheStats()));
   cacheCounter('idzone_answer_cache_hits_total', 'Answers served from the answer cache', (s) => s.hits);
   cacheCounter('idzone_answer_cache_misses_total', 'Queries the answer cache could not serve', (s) => s.misses);

@@ -59,13 +59,19 @@ describe('BatchedHistogram', () => {
     assert.deepEqual(lines(await ours.metrics()), lines(await theirs.metrics()));
   });
 
-  it('one series per label set, however often its child is asked for; reset zeroes it', async () => {
-    const { ours, child } = pair();
-    child('udp')(0.001);
+  it('one series per label set, however often its child is asked for; reset drops it as prom-client does', async () => {
+    const { ours, theirs, prom, child } = pair();
+    const udp = child('udp');
+    udp(0.001);
     child('udp')(0.001);
     assert.match(await ours.metrics(), /x_seconds_count\{transport="udp"\} 2\n/);
     ours.resetMetrics();
-    assert.match(await ours.metrics(), /x_seconds_count\{transport="udp"\} 0\n/);
+    prom.observe({ transport: 'udp' }, 0.001);
+    theirs.resetMetrics();
+    assert.deepEqual(lines(await ours.metrics()), lines(await theirs.metrics()));
+    assert.doesNotMatch(await ours.metrics(), /transport="udp"/);
+    udp(0.002);
+    assert.match(await ours.metrics(), /x_seconds_count\{transport="udp"\} 1\n/, 'a child kept across the reset counts again');
   });
 
   it('refuses bounds that do not increase', () => {

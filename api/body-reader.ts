@@ -102,8 +102,12 @@ export class LineSplitter {
   push(chunk: Buffer): void {
     let pos = 0;
     for (let nl = chunk.indexOf(10, pos); nl !== -1; nl = chunk.indexOf(10, pos)) {
-      this.append(chunk.subarray(pos, nl));
-      this.emit();
+      // A whole line inside this chunk is decoded where it lies: no copy, no subarray view.
+      if (this.pendingBytes === 0 && !this.overlong && nl - pos <= this.maxLineBytes) this.emitRange(chunk, pos, nl);
+      else {
+        this.append(chunk.subarray(pos, nl));
+        this.emit();
+      }
       pos = nl + 1;
     }
     if (pos < chunk.length) this.append(chunk.subarray(pos));
@@ -134,17 +138,38 @@ export class LineSplitter {
       this.onLine(this.lineNo, undefined, `line longer than ${this.maxLineBytes} bytes`);
       return;
     }
-    let bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const bytes = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
+    this.decode(bytes, 0, bytes.length);
+  }
+
+  /** A complete line that lies in `chunk` from `start` to `end` (the newline excluded). */
+  private emitRange(chunk: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    this.decode(chunk, start, end);
+  }
+
+  private decode(buf: Buffer, start: number, end: number): void {
+    if (end > start && buf[end - 1] === 13) end--;
     let text: string | undefined;
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      text = undefined;
+    // ASCII (what NDJSON files almost always are) reads the same as latin1 and needs no UTF-8 checks.
+    if (isAscii(buf, start, end)) text = buf.toString('latin1', start, end);
+    else {
+      try {
+        text = utf8.decode(buf.subarray(start, end));
+      } catch {
+        text = undefined;
+      }
     }
     if (text === undefined) this.onLine(this.lineNo, undefined, 'line is not valid UTF-8');
     else this.onLine(this.lineNo, text, undefined);
   }
+}
+
+/** True when bytes start … end-1 are all below 0x80. */
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  let i = start;
+  for (; i < end; i++) if (buf[i]! >= 0x80) return false;
+  return true;
 }

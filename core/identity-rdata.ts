@@ -110,7 +110,13 @@ function parsesAsSpki(der: Buffer): boolean {
 }
 
 export function encodeTlsa(t: TlsaRdata): Buffer {
-  return Buffer.concat([Buffer.from([t.usage, t.selector, t.matchingType]), t.data]);
+  // One allocation (Buffer.concat of a 3-byte header and the data made two more per record).
+  const out = Buffer.allocUnsafe(3 + t.data.length);
+  out[0] = t.usage;
+  out[1] = t.selector;
+  out[2] = t.matchingType;
+  out.set(t.data, 3);
+  return out;
 }
 
 export function decodeTlsa(rdata: Uint8Array): TlsaRdata {
@@ -119,7 +125,11 @@ export function decodeTlsa(rdata: Uint8Array): TlsaRdata {
 }
 
 export function encodeSshfp(s: SshfpRdata): Buffer {
-  return Buffer.concat([Buffer.from([s.algorithm, s.fpType]), s.fingerprint]);
+  const out = Buffer.allocUnsafe(2 + s.fingerprint.length);
+  out[0] = s.algorithm;
+  out[1] = s.fpType;
+  out.set(s.fingerprint, 2);
+  return out;
 }
 
 export function decodeSshfp(rdata: Uint8Array): SshfpRdata {
@@ -129,9 +139,39 @@ export function decodeSshfp(rdata: Uint8Array): SshfpRdata {
 
 /** Strict hex: even length, hex digits only; whitespace allowed between digits (RFC 6698 §2.2). */
 export function parseHex(text: string): Buffer | undefined {
+  const plain = parsePlainHex(text);
+  if (plain !== undefined) return plain;
   const clean = text.replace(/\s+/g, '');
   if (clean.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(clean)) return undefined;
   return Buffer.from(clean, 'hex');
+}
+
+/** Value of each hex digit by character code, -1 for anything else. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
+/**
+ * The common case of parseHex without a regular expression or an intermediate string: an even
+ * number of hex digits and nothing else. Undefined for anything else (whitespace included), which
+ * parseHex then judges the general way. (Buffer.from(text, 'hex') alone is no check: it stops at the
+ * first bad pair and reads a character above U+00FF by its low byte.)
+ */
+function parsePlainHex(text: string): Buffer | undefined {
+  const n = text.length;
+  if (n % 2 !== 0) return undefined;
+  const out = Buffer.allocUnsafe(n >> 1);
+  for (let i = 0, o = 0; i < n; i += 2, o++) {
+    const a = text.charCodeAt(i);
+    const b = text.charCodeAt(i + 1);
+    const hi = a < 128 ? HEX_VALUE[a]! : -1;
+    const lo = b < 128 ? HEX_VALUE[b]! : -1;
+    if (hi < 0 || lo < 0) return undefined;
+    out[o] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 /** Validates wire RDATA of a data type against the DANE rules; used at import and transfer in. */

@@ -12,6 +12,8 @@ export interface RrsetData {
 
 /** Sorts RDATA as unsigned octet strings (shorter prefix first) and drops duplicates. */
 export function canonicalRdatas(rdatas: readonly Buffer[]): Buffer[] {
+  // One RDATA is already in order: skip the copy and the sort (most identity names hold one).
+  if (rdatas.length <= 1) return rdatas.slice();
   const sorted = [...rdatas].sort(Buffer.compare);
   const out: Buffer[] = [];
   for (const r of sorted) {

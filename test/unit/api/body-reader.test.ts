@@ -50,6 +50,25 @@ describe('api/body-reader: LineSplitter', () => {
       [4, 'last', undefined],
     ]);
   });
+
+  it('reads whole lines inside one chunk like split ones: CR, the length limit, UTF-8 and bad UTF-8', () => {
+    const got: [number, string | undefined, string | undefined][] = [];
+    const s = new LineSplitter(8, (n, t, p) => got.push([n, t, p]));
+    const bad = Buffer.from([0x61, 0xff, 0x62, 0x0a]);
+    s.push(Buffer.concat([Buffer.from('12345678\n123456789\r\n\r\nh\u00e9\u20ac\n\ufeffa\n'), bad, Buffer.from('ok\r\nta')]));
+    s.push(Buffer.from('il\n'));
+    s.end();
+    assert.deepEqual(got, [
+      [1, '12345678', undefined],
+      [2, undefined, 'line longer than 8 bytes'],
+      [3, '', undefined],
+      [4, 'h\u00e9\u20ac', undefined],
+      [5, 'a', undefined],
+      [6, undefined, 'line is not valid UTF-8'],
+      [7, 'ok', undefined],
+      [8, 'tail', undefined],
+    ]);
+  });
 });
 
 describe('api/api-config', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
-import { decodeSshfp, decodeTlsa, type Violation } from '../../../core/identity-rdata.js';
+import { decodeSshfp, decodeTlsa, encodeSshfp, encodeTlsa, parseHex, type Violation } from '../../../core/identity-rdata.js';
 import { RrType } from '../../../core/rr-types.js';
 import { isTypeRefusal, parseIdentityBody, resolveOwnerName, type IdentityParse } from '../../../api/identity-input.js';
 import { parseSshKeyLine } from '../../../api/sshfp-input.js';
@@ -178,3 +178,18 @@ describe('api/identity-input: parseIdentityBody', () => {
 function createPublicKeyDer(): Buffer {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
 }
+
+describe('core/identity-rdata: parseHex and the encoders', () => {
+  it('takes an even run of hex digits in either case, with whitespace between digits', () => {
+    assert.equal(parseHex('')?.toString('hex'), '');
+    assert.equal(parseHex('00aAfF19')?.toString('hex'), '00aaff19');
+    assert.equal(parseHex(' 00 aa\n\tff 19 ')?.toString('hex'), '00aaff19');
+  });
+  it('refuses odd lengths and anything that is not a hex digit, above U+00FF too', () => {
+    for (const t of ['0', 'abc', '0g', 'g0', '0x00', '\u0161\u0161', '\u0130a', 'a\u0100', 'ab\u00e1b', '0 0 0']) assert.equal(parseHex(t), undefined, JSON.stringify(t));
+  });
+  it('encodes TLSA and SSHFP RDATA field by field', () => {
+    assert.equal(encodeTlsa({ usage: 3, selector: 1, matchingType: 1, data: Buffer.from('abcd', 'hex') }).toString('hex'), '030101abcd');
+    assert.equal(encodeSshfp({ algorithm: 4, fpType: 2, fingerprint: Buffer.from('0102', 'hex') }).toString('hex'), '04020102');
+  });
+});

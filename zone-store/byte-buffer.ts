@@ -37,17 +37,23 @@ export class ByteWriter {
 
   /** An ASCII string (canonical names are ASCII) with a u16 length prefix. */
   ascii(s: string): void {
-    this.u16(s.length);
-    this.room(s.length);
-    this.o += this.buf.write(s, this.o, 'latin1');
+    const n = s.length;
+    this.u16(n);
+    this.room(n);
+    // Owner names are short: a loop beats Buffer#write's call into C++ (each char's low byte, as latin1).
+    const buf = this.buf;
+    const o = this.o;
+    for (let i = 0; i < n; i++) buf[o + i] = s.charCodeAt(i);
+    this.o = o + n;
   }
 
   get length(): number {
     return this.o;
   }
 
-  /** The written bytes, copied into a right-sized buffer. */
+  /** The written bytes, in a right-sized buffer (the writer's own when it was sized exactly). */
   finish(): Buffer {
+    if (this.o === this.buf.length) return this.buf;
     return Buffer.from(this.buf.subarray(0, this.o));
   }
 

@@ -13,7 +13,7 @@ const VERSION = 1;
 const KIND = { put: 1, descendants: 2, delete: 3, purge: 4 } as const;
 
 export function packShardOps(ops: readonly ShardOp[]): Buffer {
-  const w = new ByteWriter(64 * ops.length + 16);
+  const w = new ByteWriter(packedSize(ops));
   w.u8(VERSION);
   for (const op of ops) {
     w.u8(KIND[op.kind]);
@@ -28,6 +28,19 @@ export function packShardOps(ops: readonly ShardOp[]): Buffer {
     }
   }
   return w.finish();
+}
+
+/** The exact size packShardOps writes, so its buffer is neither grown nor copied. */
+function packedSize(ops: readonly ShardOp[]): number {
+  let n = 1;
+  for (const op of ops) {
+    n += 1;
+    if (op.kind === 'purge') continue;
+    n += 2 + op.owner.length;
+    if (op.kind === 'put') n += 4 + 1 + 4 + op.node.length;
+    else if (op.kind === 'descendants') n += 4;
+  }
+  return n;
 }
 
 export function unpackShardOps(zoneId: number, blob: Buffer): ShardOp[] {

@@ -183,8 +183,19 @@ function parseTypedName(text: string, zone: string): string {
 }
 
 function ownerProblem(owner: string, zone: string): string | undefined {
-  if (!isInZone(owner, zone)) return `${owner} is outside zone ${zone}`;
+  if (!isOwnerInZone(owner, zone)) return `${owner} is outside zone ${zone}`;
   return undefined;
+}
+
+/**
+ * isInZone for a canonical owner. Without backslashes (no escaped dots) a suffix match on a label
+ * boundary is the whole test: a canonical name has no empty labels, so it then has more labels than
+ * the zone. That skips the two label splits isInZone makes, once per import line.
+ */
+function isOwnerInZone(owner: string, zone: string): boolean {
+  if (owner.indexOf('\\') >= 0 || zone.indexOf('\\') >= 0) return isInZone(owner, zone);
+  if (zone === '.' || owner === zone) return true;
+  return owner.length > zone.length && owner.endsWith(zone) && owner.charCodeAt(owner.length - zone.length - 1) === 0x2e;
 }
 
 function readTtl(body: JsonObject, opts: IdentityOptions, out: Violation[]): number | undefined {

@@ -7,9 +7,12 @@
  *
  * Batches cross threads packed in one buffer (packPuts/unpackPuts): per name `owner length (u16) |
  * owner (UTF-8) | RRset count (u8)`, per RRset `type (u16) | TTL (u32) | RDATA count (u16)`, per
- * RDATA `length (u16) | bytes`. The RDATA stays canonical wire, as parseIdentityBody made it.
+ * RDATA `length (u16) | bytes`. The RDATA stays canonical wire, as parseIdentityBody made it. Each
+ * accepted line is packed as soon as it is judged (PackedBatch), so a batch of 10,000 names is one
+ * growing buffer rather than 10,000 objects that live long enough to be copied by every scavenge.
  */
 import type { Violation } from '../core/identity-rdata.js';
+import type { RrsetData } from '../core/rrset.js';
 import type { NamePut } from '../zone-store/types.js';
 import { LineSplitter } from './body-reader.js';
 import { parseIdentityBody } from './identity-input.js';
@@ -33,8 +36,8 @@ export class ImportParser {
   accepted = 0;
   rejectedCount = 0;
   readonly rejected: RejectedLine[] = [];
-  private batch = new Map<string, NamePut>();
-  private ready: NamePut[][] = [];
+  private batch = new PackedBatch();
+  private ready: PackedPuts[] = [];
   private readonly splitter: LineSplitter;
 
   constructor(private readonly opts: ImportParseOptions) {
@@ -51,11 +54,16 @@ export class ImportParser {
     this.closeBatch();
   }
 
-  /** Closed batches, oldest first (removed). */
-  takeBatches(): NamePut[][] {
+  /** Closed batches, packed, oldest first (removed). Each buffer is the batch's own: transferable. */
+  takePackedBatches(): PackedPuts[] {
     const out = this.ready;
     this.ready = [];
     return out;
+  }
+
+  /** Closed batches, oldest first (removed). */
+  takeBatches(): NamePut[][] {
+    return this.takePackedBatches().map((b) => unpackPuts(Buffer.from(b.buf, 0, b.length)));
   }
 
   private takeLine(line: number, text: string | undefined, problem: string | undefined): void {
@@ -69,7 +77,7 @@ export class ImportParser {
     }
     const parsed = parseIdentityBody(value, { zone: this.opts.zone, defaultTtl: this.opts.defaultTtl, maxTtl: this.opts.maxTtl });
     if (!parsed.ok) return this.reject(line, parsed.violations);
-    this.batch.set(parsed.owner, { op: 'put', owner: parsed.owner, rrsets: parsed.rrsets });
+    this.batch.add(parsed.owner, parsed.rrsets);
     this.accepted++;
     if (this.batch.size >= this.opts.batchSize) this.closeBatch();
   }
@@ -82,39 +90,123 @@ export class ImportParser {
 
   private closeBatch(): void {
     if (this.batch.size === 0) return;
-    this.ready.push([...this.batch.values()]);
-    this.batch = new Map();
+    const packed = this.batch.finish();
+    this.ready.push(packed);
+    // The next batch starts with room for one like this one, so it rarely grows.
+    this.batch = new PackedBatch(packed.length + (packed.length >> 3));
   }
 }
 
-/** Packs puts into one buffer (see the file comment). */
+/** A packed batch: `length` bytes of `buf` hold `count` puts. */
+export interface PackedPuts {
+  buf: ArrayBuffer;
+  length: number;
+  count: number;
+}
+
+/**
+ * The open batch, packed as names are added. A name added again keeps its place (that of its first
+ * line, as a Map keeps it) and takes the later line's records: the earlier record is left unused in
+ * the buffer and finish() copies the live ones out in order. Without repeats the buffer is the batch.
+ */
+class PackedBatch {
+  private buf: Buffer;
+  private used = 0;
+  private readonly slots = new Map<string, number>();
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  private repeated = false;
+
+  constructor(capacity = 64 * 1024) {
+    this.buf = Buffer.from(new ArrayBuffer(capacity));
+  }
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  add(owner: string, rrsets: readonly RrsetData[]): void {
+    this.room(maxPutSize(owner, rrsets));
+    const start = this.used;
+    this.used = writePut(this.buf, start, owner, rrsets);
+    const slot = this.slots.get(owner);
+    if (slot === undefined) {
+      this.slots.set(owner, this.starts.length);
+      this.starts.push(start);
+      this.ends.push(this.used);
+    } else {
+      this.starts[slot] = start;
+      this.ends[slot] = this.used;
+      this.repeated = true;
+    }
+  }
+
+  finish(): PackedPuts {
+    const count = this.starts.length;
+    if (!this.repeated) return { buf: this.buf.buffer as ArrayBuffer, length: this.used, count };
+    let length = 0;
+    for (let i = 0; i < count; i++) length += this.ends[i]! - this.starts[i]!;
+    const out = Buffer.from(new ArrayBuffer(length));
+    let o = 0;
+    for (let i = 0; i < count; i++) o += this.buf.copy(out, o, this.starts[i]!, this.ends[i]!);
+    return { buf: out.buffer as ArrayBuffer, length, count };
+  }
+
+  private room(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    const next = Buffer.from(new ArrayBuffer(Math.max(this.buf.length * 2, this.used + n)));
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
+  }
+}
+
+/** At most the bytes writePut takes (an owner's UTF-8 is at most 3 bytes per UTF-16 unit). */
+function maxPutSize(owner: string, rrsets: readonly RrsetData[]): number {
+  let size = 3 + 3 * owner.length;
+  for (const r of rrsets) {
+    size += 8;
+    for (const d of r.rdatas) size += 2 + d.length;
+  }
+  return size;
+}
+
+/** Writes one put at `o` (see the file comment); returns the offset after it. */
+function writePut(out: Buffer, o: number, owner: string, rrsets: readonly RrsetData[]): number {
+  const len = writeOwner(out, o + 2, owner);
+  out.writeUInt16LE(len, o);
+  o += 2 + len;
+  out[o++] = rrsets.length;
+  for (const r of rrsets) {
+    o = out.writeUInt16LE(r.type, o);
+    o = out.writeUInt32LE(r.ttl, o);
+    o = out.writeUInt16LE(r.rdatas.length, o);
+    for (const d of r.rdatas) {
+      o = out.writeUInt16LE(d.length, o);
+      o += d.copy(out, o);
+    }
+  }
+  return o;
+}
+
+/** An owner's UTF-8 at `o`: ASCII (every canonical name without raw non-ASCII) byte by byte. */
+function writeOwner(out: Buffer, o: number, owner: string): number {
+  const n = owner.length;
+  for (let i = 0; i < n; i++) {
+    const c = owner.charCodeAt(i);
+    if (c >= 0x80) return out.write(owner, o, 'utf8');
+    out[o + i] = c;
+  }
+  return n;
+}
+
+/** Packs puts into one buffer (see the file comment), repeats and all. */
 export function packPuts(puts: readonly NamePut[]): Buffer {
   let size = 0;
-  for (const p of puts) {
-    size += 3 + Buffer.byteLength(p.owner, 'utf8');
-    for (const r of p.rrsets) {
-      size += 8;
-      for (const d of r.rdatas) size += 2 + d.length;
-    }
-  }
+  for (const p of puts) size += maxPutSize(p.owner, p.rrsets);
   const out = Buffer.allocUnsafe(size);
   let o = 0;
-  for (const p of puts) {
-    const len = out.write(p.owner, o + 2, 'utf8');
-    out.writeUInt16LE(len, o);
-    o += 2 + len;
-    out[o++] = p.rrsets.length;
-    for (const r of p.rrsets) {
-      o = out.writeUInt16LE(r.type, o);
-      o = out.writeUInt32LE(r.ttl, o);
-      o = out.writeUInt16LE(r.rdatas.length, o);
-      for (const d of r.rdatas) {
-        o = out.writeUInt16LE(d.length, o);
-        o += d.copy(out, o);
-      }
-    }
-  }
-  return out;
+  for (const p of puts) o = writePut(out, o, p.owner, p.rrsets);
+  return out.subarray(0, o);
 }
 
 /** The puts packPuts packed; RDATA are views into `buf`. */

@@ -4,18 +4,15 @@
  * and at the end the counts and the rejected lines.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ImportParser, packPuts, type ImportParseOptions } from './import-parser.js';
+import { ImportParser, type ImportParseOptions } from './import-parser.js';
 import type { ImportThreadReply, ImportThreadRequest } from './import-thread.js';
 
 if (parentPort !== null) {
   const port = parentPort;
   const parser = new ImportParser(workerData as ImportParseOptions);
   const postBatches = (): void => {
-    for (const batch of parser.takeBatches()) {
-      const packed = packPuts(batch);
-      const buf = new ArrayBuffer(packed.length);
-      packed.copy(Buffer.from(buf));
-      const reply: ImportThreadReply = { kind: 'batch', buf, length: packed.length, count: batch.length };
+    for (const { buf, length, count } of parser.takePackedBatches()) {
+      const reply: ImportThreadReply = { kind: 'batch', buf, length, count };
       port.postMessage(reply, [buf]);
     }
   };

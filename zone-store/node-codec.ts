@@ -28,10 +28,17 @@ export function encodeNode(rrsets: readonly StoredRrset[], nsec3Sigs: readonly B
   buf[0] = NODE_CODEC_VERSION;
   buf[1] = rrsets.length;
   let o = 2;
+  // Byte stores and TypedArray#set rather than Buffer's write/copy methods: a bulk import encodes
+  // 10,000 nodes per batch, and their argument checks were most of encodeNode's ~1.2 µs.
   for (const r of rrsets) {
-    o = buf.writeUInt16BE(r.type, o);
-    o = buf.writeUInt32BE(r.ttl, o);
-    o = writeList(buf, o, r.rdatas);
+    if (!(r.type >= 0 && r.type <= 0xffff && r.ttl >= 0 && r.ttl <= 0xffffffff)) throw new RangeError(`type ${r.type} or TTL ${r.ttl} out of range`);
+    buf[o] = r.type >>> 8;
+    buf[o + 1] = r.type;
+    buf[o + 2] = r.ttl >>> 24;
+    buf[o + 3] = r.ttl >>> 16;
+    buf[o + 4] = r.ttl >>> 8;
+    buf[o + 5] = r.ttl;
+    o = writeList(buf, o + 6, r.rdatas);
     o = writeList(buf, o, r.sigs);
   }
   writeList(buf, o, nsec3Sigs);
@@ -65,11 +72,15 @@ function listSize(items: readonly Buffer[]): number {
 
 function writeList(buf: Buffer, o: number, items: readonly Buffer[]): number {
   if (items.length > 0xffff) throw new RangeError('too many items in one list');
-  o = buf.writeUInt16BE(items.length, o);
+  buf[o] = items.length >>> 8;
+  buf[o + 1] = items.length;
+  o += 2;
   for (const b of items) {
     if (b.length > 0xffff) throw new RangeError('RDATA longer than 65535 octets');
-    o = buf.writeUInt16BE(b.length, o);
-    o += b.copy(buf, o);
+    buf[o] = b.length >>> 8;
+    buf[o + 1] = b.length;
+    buf.set(b, o + 2);
+    o += 2 + b.length;
   }
   return o;
 }

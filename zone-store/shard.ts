@@ -30,8 +30,9 @@ export type ListedRow = [string, number, Buffer];
 const MANY_CHUNK = 500;
 /**
  * Put rows per multi-row INSERT when a batch applies many puts in a row: one statement step for 64
- * rows instead of 64 (measured in a bulk import: ~3 µs per row alone, ~2 µs batched). Rows are
- * inserted in order, so the result is that of one INSERT per row.
+ * rows instead of 64 (measured with better-sqlite3 on this VM, 10,000 sorted rows: ~3 µs per row
+ * alone, ~2 µs in statements of 64). Rows are inserted in order, so the result is that of one
+ * INSERT per row.
  */
 const PUT_ROWS = 64;
 
@@ -227,17 +228,22 @@ export class Shard {
   private applyOps(ops: readonly ShardOp[]): void {
     let i = 0;
     while (i < ops.length) {
-      if (i + PUT_ROWS <= ops.length && this.putRun(ops, i)) i += PUT_ROWS;
-      else this.applyOp(ops[i++]!);
+      const run = putsFrom(ops, i);
+      if (run === PUT_ROWS) {
+        this.putMany(ops, i);
+        i += PUT_ROWS;
+      } else {
+        // Fewer puts than a statement's worth before another kind of op (or the end): one by one.
+        for (const end = i + Math.max(run, 1); i < end; i++) this.applyOp(ops[i]!);
+      }
     }
   }
 
-  /** Inserts ops[from … from+PUT_ROWS-1] in one statement when they are all puts; false otherwise. */
-  private putRun(ops: readonly ShardOp[], from: number): boolean {
+  /** Inserts the PUT_ROWS puts ops[from …] in one statement. */
+  private putMany(ops: readonly ShardOp[], from: number): void {
     const args: unknown[] = new Array(PUT_ROWS * 5);
     for (let j = 0; j < PUT_ROWS; j++) {
-      const op = ops[from + j]!;
-      if (op.kind !== 'put') return false;
+      const op = ops[from + j] as Extract<ShardOp, { kind: 'put' }>;
       args[j * 5] = op.zoneId;
       args[j * 5 + 1] = op.owner;
       args[j * 5 + 2] = op.descendants;
@@ -246,7 +252,6 @@ export class Shard {
     }
     this.putManyStmt ??= this.db.prepare<unknown[]>(`INSERT OR REPLACE INTO nodes (zone_id, owner, descendants, has_data, node) VALUES ${Array(PUT_ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`);
     this.putManyStmt.run(args);
-    return true;
   }
 
   private applyOp(op: ShardOp): void {
@@ -275,6 +280,13 @@ function checkIdentity(db: Database.Database, path: string, index: number, count
   if (gotIndex !== index || gotCount !== count) {
     throw new StoreError(StoreErrorCode.CORRUPT, `${path} says it is shard ${gotIndex} of ${gotCount}, expected ${index} of ${count}`);
   }
+}
+
+/** How many puts follow one another from ops[from], at most PUT_ROWS. */
+function putsFrom(ops: readonly ShardOp[], from: number): number {
+  let n = 0;
+  while (n < PUT_ROWS && from + n < ops.length && ops[from + n]!.kind === 'put') n++;
+  return n;
 }
 
 function assertNever(x: never): never {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ancestorsBelow } from '../../../core/names.js';
-import { openSqliteStore, StoreErrorCode, isStoreError, shardFile, shardOf } from '../../../zone-store/index.js';
+import { createMemoryStore, openSqliteStore, StoreErrorCode, isStoreError, shardFile, shardOf } from '../../../zone-store/index.js';
 import type { FailPoint, NameChange, SqliteStoreOptions, SqliteZoneStore } from '../../../zone-store/index.js';
 import { CATALOG_MIGRATIONS } from '../../../zone-store/migrations.js';
 import { NOW, runContract, tlsaSet } from './contract.js';
@@ -52,6 +52,29 @@ describe('zone-store sqlite specifics', () => {
   afterEach(() => {
     for (const s of open.splice(0)) s.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stores what the memory store holds after batches mixing long runs of puts with ENT counts and deletes', () => {
+    // One shard, so a batch's ops for it hold runs of more than 64 puts (one multi-row INSERT each)
+    // broken by ENT count updates and deletes, which go row by row.
+    const s = openStore({ shards: 1 });
+    const m = createMemoryStore({ now: () => NOW });
+    const owners = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => `h${from + i}.u${(from + i) % 7}.${Z}`);
+    const batches: NameChange[][] = [
+      puts(owners(0, 150)),
+      [...puts(owners(150, 400), 2), ...owners(0, 40).map((owner) => ({ op: 'delete' as const, owner })), ...puts(owners(40, 45), 3)],
+      [...puts([...owners(400, 480), `x.u3.${Z}`], 4), ...owners(100, 150).map((owner) => ({ op: 'delete' as const, owner }))],
+    ];
+    for (const store of [s, m]) {
+      store.createZone(Z);
+      for (const b of batches) store.applyChanges(Z, b);
+    }
+    const zs = s.getZone(Z)!;
+    const zm = m.getZone(Z)!;
+    assert.equal(s.countNames(zs), m.countNames(zm));
+    for (const o of [...owners(0, 480), `x.u3.${Z}`, ...Array.from({ length: 7 }, (_, i) => `u${i}.${Z}`)]) {
+      assert.deepEqual(s.getNode(zs, o), m.getNode(zm, o), o);
+    }
   });
 
   it('lays out catalog and shard files and keeps the recorded shard count', () => {

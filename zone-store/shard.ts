@@ -80,12 +80,14 @@ export class Shard {
   /** performance.now() when it began. */
   private snapshotAt = 0;
   private readonly walPath: string;
+  private readonly walRestartBytes: number;
   /** Writes since the WAL's size was last looked at. */
   private writesSinceWalCheck = 0;
 
   constructor(path: string, readonly index: number, shardCount: number, readonly: boolean, open: OpenOptions = {}) {
     this.db = openDatabase(path, readonly, open);
     this.walPath = `${path}-wal`;
+    this.walRestartBytes = open.walRestartBytes ?? WAL_RESTART_BYTES;
     migrate(this.db, SHARD_MIGRATIONS, `shard ${path}`, readonly);
     if (!readonly && getMeta(this.db, 'shard_index') === undefined) {
       setMeta(this.db, 'shard_index', index);
@@ -204,7 +206,7 @@ export class Shard {
     if (++this.writesSinceWalCheck < 16) return;
     this.writesSinceWalCheck = 0;
     const size = statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
-    if (size > WAL_RESTART_BYTES) restartWal(this.db);
+    if (size > this.walRestartBytes) restartWal(this.db);
   }
 
   /** Opens the turn's read transaction, unless one (or a write transaction) is open already. */

@@ -26,6 +26,8 @@ export interface OpenOptions {
    * then counts in its RSS (shared, clean page cache the kernel can drop, yet RSS all the same).
    */
   mmapBytes?: number;
+  /** WAL size at which a shard writer forces the WAL to start over (default WAL_RESTART_BYTES; tests set less). */
+  walRestartBytes?: number;
 }
 
 export function openDatabase(path: string, readonly: boolean, opts: OpenOptions = {}): Database.Database {

@@ -24,6 +24,7 @@ import { shardOf } from './shard-hash.js';
 import { closeDataDir, openDataDir, type DataDirHandles } from './data-dir.js';
 import type { Catalog } from './catalog.js';
 import type { Shard, ShardOp } from './shard.js';
+import type { OpenOptions } from './sqlite-open.js';
 import { mergeListings } from './merge-listings.js';
 
 /** Points where tests inject a crash: after the catalog commit, and after each shard commit. */
@@ -44,6 +45,8 @@ export interface SqliteStoreOptions {
   failpoint?: (point: FailPoint) => void;
   /** Bytes of each shard file read through a memory map (sqlite-open.ts: OpenOptions); default 0. */
   mmapBytes?: number;
+  /** WAL size at which a shard writer forces the WAL to start over (sqlite-open.ts: OpenOptions). */
+  walRestartBytes?: number;
   /**
    * Writer only: fsync every WAL file this often, off the event loop (wal-flusher.ts), so the
    * commit that checkpoints does not write the whole WAL out itself. Default: off.
@@ -55,13 +58,20 @@ export interface SqliteStoreOptions {
 
 export function openSqliteStore(dataDir: string, opts: SqliteStoreOptions = {}): SqliteZoneStore {
   const readonly = opts.readonly ?? false;
-  const handles = openDataDir(dataDir, readonly, opts.create ?? !readonly, opts.shards, opts.mmapBytes === undefined ? {} : { mmapBytes: opts.mmapBytes });
+  const handles = openDataDir(dataDir, readonly, opts.create ?? !readonly, opts.shards, openOptions(opts));
   try {
     return new SqliteZoneStore(handles, opts);
   } catch (e) {
     closeDataDir(handles);
     throw e;
   }
+}
+
+function openOptions(opts: SqliteStoreOptions): OpenOptions {
+  const o: OpenOptions = {};
+  if (opts.mmapBytes !== undefined) o.mmapBytes = opts.mmapBytes;
+  if (opts.walRestartBytes !== undefined) o.walRestartBytes = opts.walRestartBytes;
+  return o;
 }
 
 export class SqliteZoneStore implements ZoneWriter {

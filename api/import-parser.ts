@@ -61,6 +61,11 @@ export class ImportParser {
     return out;
   }
 
+  /** Bytes the open batch's buffer holds: bounded by about twice its live records (plus 1 MiB). */
+  get openBatchBytes(): number {
+    return this.batch.capacity;
+  }
+
   /** Closed batches, oldest first (removed). */
   takeBatches(): NamePut[][] {
     return this.takePackedBatches().map((b) => unpackPuts(Buffer.from(b.buf, 0, b.length)));
@@ -109,13 +114,21 @@ export interface PackedPuts {
  * line, as a Map keeps it) and takes the later line's records: the earlier record is left unused in
  * the buffer and finish() copies the live ones out in order. Without repeats the buffer is the batch.
  */
+/**
+ * Bytes of replaced records a batch may hold before it is compacted: at least this, and at least
+ * as many as its live records take. A batch closes only at `batchSize` distinct names, so a body
+ * that repeats a few names would otherwise grow one open batch by every line it sends.
+ */
+const COMPACT_MIN_DEAD_BYTES = 1024 * 1024;
+
 class PackedBatch {
   private buf: Buffer;
   private used = 0;
   private readonly slots = new Map<string, number>();
   private readonly starts: number[] = [];
   private readonly ends: number[] = [];
-  private repeated = false;
+  /** Bytes of records a later line for the same name replaced. */
+  private dead = 0;
 
   constructor(capacity = 64 * 1024) {
     this.buf = Buffer.from(new ArrayBuffer(capacity));
@@ -135,21 +148,39 @@ class PackedBatch {
       this.starts.push(start);
       this.ends.push(this.used);
     } else {
+      this.dead += this.ends[slot]! - this.starts[slot]!;
       this.starts[slot] = start;
       this.ends[slot] = this.used;
-      this.repeated = true;
+      if (this.dead > Math.max(COMPACT_MIN_DEAD_BYTES, this.used - this.dead)) this.buf = this.live(2);
     }
+  }
+
+  /** Bytes the batch's buffer holds (live records, replaced ones, and room to grow). */
+  get capacity(): number {
+    return this.buf.length;
   }
 
   finish(): PackedPuts {
     const count = this.starts.length;
-    if (!this.repeated) return { buf: this.buf.buffer as ArrayBuffer, length: this.used, count };
-    let length = 0;
-    for (let i = 0; i < count; i++) length += this.ends[i]! - this.starts[i]!;
-    const out = Buffer.from(new ArrayBuffer(length));
+    if (this.dead > 0) this.buf = this.live(1);
+    return { buf: this.buf.buffer as ArrayBuffer, length: this.used, count };
+  }
+
+  /** A new buffer of `room` times the live records, holding them in slot order (first place kept). */
+  private live(room: number): Buffer {
+    const length = this.used - this.dead;
+    const out = Buffer.from(new ArrayBuffer(Math.max(length * room, room === 1 ? 0 : 64 * 1024)));
     let o = 0;
-    for (let i = 0; i < count; i++) o += this.buf.copy(out, o, this.starts[i]!, this.ends[i]!);
-    return { buf: out.buffer as ArrayBuffer, length, count };
+    for (let i = 0; i < this.starts.length; i++) {
+      const start = this.starts[i]!;
+      const end = this.ends[i]!;
+      o += this.buf.copy(out, o, start, end);
+      this.starts[i] = o - (end - start);
+      this.ends[i] = o;
+    }
+    this.used = o;
+    this.dead = 0;
+    return out;
   }
 
   private room(n: number): void {

@@ -97,6 +97,30 @@ describe('api/import-parser', function () {
     assert.deepEqual(p.rejected.map((r) => r.line), [1, 2]);
   });
 
+  it('keeps an open batch bounded when lines repeat names, and keeps first places with the latest records', () => {
+    const p = new ImportParser({ ...OPTS, maxLineBytes: 65536, batchSize: 10_000 });
+    const tlsa = (k: number): object[] => Array.from({ length: 64 }, (_, i) => ({ usage: 3, selector: 1, matchingType: 2, data: (i + k).toString(16).padStart(128, '0') }));
+    // ~11.5 KB a line; 6,000 lines (70 MB) naming only 'a' and 'b' leave the batch open throughout.
+    const line = (name: string, k: number): Buffer => Buffer.from(`${JSON.stringify({ name, tlsa: tlsa(k) })}\n`);
+    let largest = 0;
+    for (let k = 0; k < 3000; k++) {
+      p.push(line('a', k));
+      p.push(line('b', k + 1));
+      largest = Math.max(largest, p.openBatchBytes);
+    }
+    assert.ok(largest < 4 * 1024 * 1024, `the open batch grew to ${largest} bytes`);
+    p.push(line('c', 7));
+    p.push(line('a', 5));
+    p.end();
+    const [batch, ...rest] = p.takeBatches();
+    assert.equal(rest.length, 0);
+    assert.deepEqual(batch!.map((x) => x.owner), [`a.${ZONE}`, `b.${ZONE}`, `c.${ZONE}`]);
+    const first = (owner: string): string => batch!.find((x) => x.owner === owner)!.rrsets[0]!.rdatas[0]!.toString('hex');
+    assert.equal(first(`a.${ZONE}`), `030102${(5).toString(16).padStart(128, '0')}`, 'the last line for a name wins');
+    assert.equal(first(`b.${ZONE}`), `030102${(3000).toString(16).padStart(128, '0')}`);
+    assert.equal(p.accepted, 6002);
+  });
+
   it('packPuts/unpackPuts round-trip several RRsets and RDATA per name', () => {
     const puts: NamePut[] = [
       { op: 'put', owner: `\\(odd\\).${ZONE}`, rrsets: [{ type: 52, ttl: 60, rdatas: [Buffer.from('0301' + HEX, 'hex'), Buffer.from('0300' + HEX, 'hex')] }, { type: 44, ttl: 3600, rdatas: [Buffer.from('0402' + HEX, 'hex')] }] },

@@ -12,6 +12,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../zone-store/sqlite-zone-store.js';
+import { DEFAULT_API_CONFIG } from '../../api/api-config.js';
 import { delv, runTool, writeTrustAnchor, type TestServer } from '../helpers/server-fixture.js';
 
 const BIN = join(process.cwd(), 'bin', 'idzone.js');
@@ -105,7 +106,7 @@ describe('a process killed mid-import leaves the store consistent', function () 
         }
         req.end();
       };
-      // Kill once at least two batches have committed (the API counts them while the import
+      // Kill once several batches have committed (the API counts them while the import
       // streams), so committed batches must survive, and the store is most likely mid-write.
       const poll = setInterval(() => {
         fetch(`http://127.0.0.1:${apiPort}/api/v1/zones/${ZONE}`, { headers: { Authorization: `Bearer ${token}` } })
@@ -150,7 +151,7 @@ describe('a process killed mid-import leaves the store consistent', function () 
       second.kill('SIGTERM');
       await new Promise((r) => second.once('exit', r));
     }
-    const imported = checkConsistent(dataDir, 10_000, base);
+    const imported = checkConsistent(dataDir, DEFAULT_API_CONFIG.importBatchSize, base);
     assert.ok(imported >= seenBeforeKill, `committed batches survive (${imported} ≥ ${seenBeforeKill})`);
     assert.ok(imported < 400_000, `the kill interrupted the import (${imported} of ${sent} sent)`);
   });

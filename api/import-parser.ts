@@ -8,8 +8,8 @@
  * Batches cross threads packed in one buffer (packPuts/unpackPuts): per name `owner length (u16) |
  * owner (UTF-8) | RRset count (u8)`, per RRset `type (u16) | TTL (u32) | RDATA count (u16)`, per
  * RDATA `length (u16) | bytes`. The RDATA stays canonical wire, as parseIdentityBody made it. Each
- * accepted line is packed as soon as it is judged (PackedBatch), so a batch of 10,000 names is one
- * growing buffer rather than 10,000 objects that live long enough to be copied by every scavenge.
+ * accepted line is packed as soon as it is judged (PackedBatch), so a batch of thousands of names is
+ * one growing buffer rather than thousands of objects that live long enough to be copied by every scavenge.
  */
 import type { Violation } from '../core/identity-rdata.js';
 import type { RrsetData } from '../core/rrset.js';
@@ -110,17 +110,18 @@ export interface PackedPuts {
 }
 
 /**
- * The open batch, packed as names are added. A name added again keeps its place (that of its first
- * line, as a Map keeps it) and takes the later line's records: the earlier record is left unused in
- * the buffer and finish() copies the live ones out in order. Without repeats the buffer is the batch.
- */
-/**
  * Bytes of replaced records a batch may hold before it is compacted: at least this, and at least
  * as many as its live records take. A batch closes only at `batchSize` distinct names, so a body
  * that repeats a few names would otherwise grow one open batch by every line it sends.
  */
 const COMPACT_MIN_DEAD_BYTES = 1024 * 1024;
 
+/**
+ * The open batch, packed as names are added. A name added again keeps its place (that of its first
+ * line, as a Map keeps it) and takes the later line's records: the earlier record is left unused in
+ * the buffer until the batch is compacted (too many replaced bytes) or finished, and both copy the
+ * live records out in order. Without repeats the buffer is the batch.
+ */
 class PackedBatch {
   private buf: Buffer;
   private used = 0;

@@ -9,7 +9,8 @@
  * owner (UTF-8) | RRset count (u8)`, per RRset `type (u16) | TTL (u32) | RDATA count (u16)`, per
  * RDATA `length (u16) | bytes`. The RDATA stays canonical wire, as parseIdentityBody made it. Each
  * accepted line is packed as soon as it is judged (PackedBatch), so a batch of thousands of names is
- * one growing buffer rather than thousands of objects that live long enough to be copied by every scavenge.
+ * one growing buffer rather than thousands of objects that live long enough to be copied by every
+ * scavenge.
  */
 import type { Violation } from '../core/identity-rdata.js';
 import type { RrsetData } from '../core/rrset.js';

@@ -30,6 +30,15 @@ const BODY_KEYS: ReadonlySet<string> = new Set(['name', 'user', 'ttl', 'tlsa', '
 /** Records per type per name: far above any real rollover (two keys × two digests), far below 64 KiB. */
 export const MAX_ENTRIES_PER_TYPE = 64;
 
+/**
+ * RDATA octets per name, all TLSA and SSHFP records together. The answer for the name carries them
+ * with their RRSIGs in one DNS message, at most 65,535 octets even over TCP (RFC 1035 §4.2.2); this
+ * leaves ~5 KB for the header, the question, several signatures and the OPT record. One RDATA is
+ * limited to 65,535 octets by its 16-bit length anyway (RFC 1035 §3.2.1); a full certificate
+ * (TLSA 3 0 0) that large could not be served either.
+ */
+export const MAX_NAME_RDATA_OCTETS = 60_000;
+
 /** Violations that refuse a record type, so callers can answer ERR_API_TYPE_REFUSED instead of plain validation. */
 const typeRefusals = new WeakSet<Violation>();
 
@@ -56,6 +65,14 @@ export function parseIdentityBody(body: unknown, opts: IdentityOptions): Identit
   const sshfp = readEntries(body, 'sshfp', parseSshfpEntry, out);
   if (tlsa !== undefined && sshfp !== undefined && tlsa.length === 0 && sshfp.length === 0 && out.length === 0) {
     out.push({ pointer: '', message: 'give at least one TLSA or SSHFP record (to remove a name, DELETE it)' });
+  }
+  if (tlsa !== undefined && sshfp !== undefined) {
+    // Identical records are one record in the RRset (makeRrset), so each counts once.
+    let octets = 0;
+    for (const list of [tlsa, sshfp]) for (const r of new Set(list.map((d) => d.toString('latin1')))) octets += r.length;
+    if (octets > MAX_NAME_RDATA_OCTETS) {
+      out.push({ pointer: '', message: `the records total ${octets} octets of RDATA, more than the ${MAX_NAME_RDATA_OCTETS} one DNS answer can carry with its signatures` });
+    }
   }
   if (out.length > 0 || owner === undefined || ttl === undefined || tlsa === undefined || sshfp === undefined) return { ok: false, violations: out };
   const rrsets: RrsetData[] = [];

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { decodeSshfp, decodeTlsa, encodeSshfp, encodeTlsa, parseHex, type Violation } from '../../../core/identity-rdata.js';
 import { RrType } from '../../../core/rr-types.js';
@@ -178,6 +179,40 @@ describe('api/identity-input: parseIdentityBody', () => {
 function createPublicKeyDer(): Buffer {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'der' });
 }
+
+describe('api/identity-input: records one DNS answer cannot carry', () => {
+  // A valid certificate of ~84 KB (2,000 subjectAltNames), made by openssl: more RDATA as a full
+  // TLSA 3 0 0 than a 16-bit RDLENGTH holds; and 40 copies of a ~1.6 KB one, within the per-type
+  // count but beyond what one answer can carry.
+  const cert = (sans: number): string => {
+    const san = Array.from({ length: sans }, (_, i) => `DNS:device-${String(i).padStart(6, '0')}.fleet.example.net`).join(',');
+    return execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=big', '-days', '1', '-addext', `subjectAltName=${san}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  };
+
+  it('refuses a certificate whose full TLSA RDATA would pass 65,535 octets, with a clear violation', () => {
+    const r = parseIdentityBody({ name: 'big', tlsa: [{ certificate: cert(2000), usage: 3, selector: 0, matchingType: 0 }] }, opts);
+    assert.equal(r.ok, false);
+    if (r.ok) return;
+    assert.deepEqual(r.violations.map((v) => v.pointer), ['']);
+    assert.match(r.violations[0]!.message, /octets of RDATA, more than the 60000 one DNS answer can carry/);
+  });
+
+  it('refuses distinct records that together pass what one answer carries, and accepts them below it', () => {
+    // Eight distinct ~8.7 KB certificates: six fit in 60,000 octets, seven do not.
+    const pems = Array.from({ length: 8 }, () => cert(250));
+    const sizes = pems.map((p) => new X509Certificate(p).raw.length + 3);
+    const entry = (pem: string): object => ({ certificate: pem, usage: 3, selector: 0, matchingType: 0 });
+    let fit = 0;
+    for (let total = 0; fit < pems.length && total + sizes[fit]! <= 60_000; fit++) total += sizes[fit]!;
+    assert.ok(fit >= 2 && fit < pems.length, `${fit} of the certificates fit`);
+    const over = parseIdentityBody({ name: 'big', tlsa: pems.slice(0, fit + 1).map(entry) }, opts);
+    assert.equal(over.ok, false);
+    if (!over.ok) assert.match(over.violations[0]!.message, /more than the 60000/);
+    assert.equal(ok(parseIdentityBody({ name: 'big', tlsa: pems.slice(0, fit).map(entry) }, opts)).tlsa.length, fit);
+    // The same record repeated is one record: it counts once.
+    assert.equal(ok(parseIdentityBody({ name: 'big', tlsa: Array.from({ length: 20 }, () => entry(pems[0]!)) }, opts)).tlsa.length, 1);
+  });
+});
 
 describe('core/identity-rdata: parseHex and the encoders', () => {
   it('takes an even run of hex digits in either case, with whitespace between digits', () => {

@@ -163,7 +163,7 @@ const schemas = {
     name: { type: 'string', description: 'Owner (optional in a PUT, where the URL names it; must then agree).' },
     user: { type: 'string', description: 'Instead of name: the owner becomes hex(sha256(user))[:56]._user.<zone> (RFC 7929 §3 technique).' },
     ttl: { type: 'integer', minimum: 1, description: 'Default: the zone’s defaultTtl; at most its maxTtl.' },
-    tlsa: { type: 'array', maxItems: 64, items: ref('TlsaEntry') },
+    tlsa: { type: 'array', maxItems: 64, items: ref('TlsaEntry'), description: 'With sshfp: at most 60,000 octets of RDATA in all (identical records once), so the answer fits one DNS message.' },
     sshfp: { type: 'array', maxItems: 64, items: ref('SshfpEntry') },
   }),
   NameRecords: strictObject(

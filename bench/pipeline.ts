@@ -25,6 +25,7 @@ import { SigningPool } from '../signer/signing-pool.js';
 import { SigningProvider } from '../server/dnssec/signing-provider.js';
 import { AnswerCache } from '../server/query/answer-cache.js';
 import { ProbeCache } from '../server/query/probe-cache.js';
+import { NxdomainTemplates } from '../server/query/nxdomain-templates.js';
 import { createQueryHandler } from '../server/query/pipeline.js';
 import { createQueryMetrics } from '../server/query/query-metrics.js';
 import type { QueryContext } from '../server/transport/types.js';
@@ -78,7 +79,7 @@ async function run(base: string, n: number, window: number, out: string, kindsAs
         const clock = (): number => Math.floor(Date.now() / 1000);
         const dnssec = new SigningProvider({ dataDir: join(base, 'data'), reader: store, cache: new SignatureCache({ maxBytes: 8 << 20, clock, admissionWindow: SERVER_ADMISSION_WINDOW }), clock, log: () => {}, pool });
         const cache = new AnswerCache(8 << 20);
-        const handler = createQueryHandler({ reader: store, dnssec, cache, probes: new ProbeCache(), metrics: createQueryMetrics(new Registry(), () => cache.stats), log: () => {} });
+        const handler = createQueryHandler({ reader: store, dnssec, cache, probes: new ProbeCache(), nxdomainTemplates: new NxdomainTemplates(), metrics: createQueryMetrics(new Registry(), () => cache.stats), log: () => {} });
         // A signing thread changes only what needs a fresh signature: the denial of a random name.
         const kinds = threads === 0 ? kindsAsked : kindsAsked.filter((k) => k === 'nxdomain');
         for (const kind of kinds) {

@@ -10,6 +10,7 @@ import type { LogFn } from './log.js';
 import { AnswerCache } from './query/answer-cache.js';
 import { createQueryHandler } from './query/pipeline.js';
 import { ProbeCache } from './query/probe-cache.js';
+import { NxdomainTemplates } from './query/nxdomain-templates.js';
 import { createQueryMetrics } from './query/query-metrics.js';
 import { ResponseRateLimiter, type RrlConfig } from './query/rate-limit.js';
 import { ServerCookies } from './query/cookies.js';
@@ -51,9 +52,10 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const cache = new AnswerCache(opts.cacheBytes);
   const metrics = createQueryMetrics(opts.registry, () => cache.stats);
   const probes = new ProbeCache();
+  const nxdomainTemplates = new NxdomainTemplates();
   const rrl = opts.rrl !== undefined && opts.rrl.rate > 0 ? new ResponseRateLimiter(opts.rrl) : undefined;
   const cookies = opts.cookieSecret === undefined ? undefined : new ServerCookies(opts.cookieSecret);
-  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, metrics, log: opts.log, ...(rrl !== undefined ? { rrl } : {}), ...(cookies !== undefined ? { cookies } : {}) });
+  const handler = createQueryHandler({ reader: opts.reader, dnssec: opts.dnssec, cache, probes, nxdomainTemplates, metrics, log: opts.log, ...(rrl !== undefined ? { rrl } : {}), ...(cookies !== undefined ? { cookies } : {}) });
   const stopRrlLog = rrl === undefined ? () => undefined : logRateLimiting(rrl, opts.log);
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
   const { udp, tcp, port } = await listenBoth(opts, handler, onError);
@@ -61,7 +63,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
     handler,
     cache,
     address: () => ({ host: opts.host, port }),
-    applyEvent: (e) => applyEvent(opts, cache, probes, e),
+    applyEvent: (e) => applyEvent(opts, { cache, probes, nxdomainTemplates }, e),
     close: async () => {
       stopRrlLog();
       await Promise.all([udp.close(), tcp.close()]);
@@ -110,7 +112,14 @@ async function listenBoth(opts: DnsServiceOptions, handler: QueryHandler, onErro
   }
 }
 
-function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, probes: ProbeCache, e: StoreEvent): void {
+/** What the query path remembers between queries, dropped as the store changes. */
+interface QueryCaches {
+  cache: AnswerCache;
+  probes: ProbeCache;
+  nxdomainTemplates: NxdomainTemplates;
+}
+
+function applyEvent(opts: DnsServiceOptions, { cache, probes, nxdomainTemplates }: QueryCaches, e: StoreEvent): void {
   // Zones that existed before the event too: a deleted zone's signing state must go as well.
   const before = e.kind === 'zones' ? opts.reader.listZones().map((z) => z.name) : [];
   if (opts.refreshOnEvents) opts.reader.refresh();
@@ -118,16 +127,19 @@ function applyEvent(opts: DnsServiceOptions, cache: AnswerCache, probes: ProbeCa
     case 'change':
     case 'resigned':
       probes.onZoneEvent(e.zone);
+      nxdomainTemplates.onZoneEvent(e.zone);
       cache.onChange(e.zone, e.names);
       return;
     case 'keys':
       opts.dnssec.invalidate(e.zone);
       probes.onZoneEvent(e.zone);
+      nxdomainTemplates.onZoneEvent(e.zone);
       cache.onZoneReset(e.zone);
       return;
     case 'zones':
       for (const name of new Set([...before, ...opts.reader.listZones().map((z) => z.name)])) opts.dnssec.invalidate(name);
       probes.clear();
+      nxdomainTemplates.clear();
       cache.clear();
       return;
   }

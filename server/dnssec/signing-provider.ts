@@ -122,6 +122,10 @@ class LoadedZoneSigning implements ZoneSigning {
     this.apexTtl = zone.settings.soaTtl;
   }
 
+  now(): number {
+    return this.clock();
+  }
+
   rrsetSigs(owner: string, type: number, ttl: number, rdatas: Buffer[], stored: Buffer[]): Buffer[] {
     if (this.storedUsable(stored, ttl)) return stored;
     if (type === RrType.SOA && owner === this.zone.name && rdatas.length === 1) {

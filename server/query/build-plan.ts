@@ -146,6 +146,27 @@ function planNxdomain(input: SplitInput, ce: string, ceNode: StoredNode | undefi
   return plan;
 }
 
+/**
+ * What every signed NXDOMAIN with white lies below the closest encloser `ce` shares (RFC 5155
+ * §7.2.2), in planNxdomain's order around the one record that depends on the question: `head` is
+ * the negative SOA and the encloser's NSEC3 match with their RRSIGs, `tail` the wildcard cover
+ * with its RRSIG; the next closer's cover goes between them. Undefined for compact denial.
+ */
+export function nxdomainSharedProof(planInput: PlanInput, signing: ZoneSigning, ce: string, ceNode: StoredNode | undefined): { head: PlanRecord[]; tail: PlanRecord[]; owners: string[] } | undefined {
+  if (planInput.zone.settings.denial === 'compact') return undefined;
+  const input: SplitInput = { ...planInput, dnssecOk: true, signing, apexSigning: signing };
+  const plan = emptyPlan(Rcode.NXDOMAIN, true);
+  addNegativeSoa(plan, input);
+  const match = encloserMatch(input, signing, ce, ceNode);
+  const cover = signing.nsec3Cover('*.' + ce);
+  // Equal owners are sent once (addProofs); not worth a template.
+  if (match.owner === cover.owner) return undefined;
+  addSigned(plan.authority, match);
+  const tail: PlanRecord[] = [];
+  addSigned(tail, cover);
+  return { head: plan.authority, tail, owners: [match.owner, cover.owner] };
+}
+
 /** The NSEC3 matching the closest encloser, with its real types (the apex adds its managed set). */
 function encloserMatch(input: SplitInput, signing: ZoneSigning, ce: string, ceNode: StoredNode | undefined): SignedRrset {
   if (ce === input.zone.name) return signing.nsec3Match(ce, apexTypes(input, ceNode), []);

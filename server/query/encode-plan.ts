@@ -11,6 +11,7 @@ import { withOptOption } from '../wire/opt-option.js';
 import { buildErrorResponse } from '../wire/error-response.js';
 import { ResponseWriter, Section, type SectionId } from '../wire/response-writer.js';
 import type { AnswerPlan, PlanRecord } from './answer-plan.js';
+import type { RecordBlock } from '../wire/record-block.js';
 
 type Transport = 'udp' | 'tcp' | 'tls';
 
@@ -44,6 +45,20 @@ export function encodePlan(b: EncodeBuffers, q: ParsedQuery, plan: AnswerPlan, t
   const full = w.finish();
   if (full.length <= responseSizeLimit(transport, q.edns)) return { bytes: full, truncated: false, full };
   return { bytes: truncatedResponse(b, q, plan.aa, plan.rcode), truncated: true, full };
+}
+
+/**
+ * A signed NXDOMAIN from its template (nxdomain-templates.ts): the same message encodePlan makes
+ * from the full plan, `head`, `middle` and `tail` in that order in the authority section.
+ * Undefined when the question does not end in the blocks' apex (then plan and encode it in full).
+ */
+export function encodeFromBlocks(b: EncodeBuffers, q: ParsedQuery, rcode: number, head: RecordBlock, middle: readonly PlanRecord[], tail: RecordBlock, transport: Transport): Buffer | undefined {
+  const w = b.writer;
+  w.begin(q, { aa: true, rcode }, MAX_MESSAGE_SIZE);
+  if (q.edns !== undefined) w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do });
+  if (!w.addBlock(Section.AUTHORITY, head) || !addAll(w, Section.AUTHORITY, middle) || !w.addBlock(Section.AUTHORITY, tail)) return undefined;
+  const full = w.finish();
+  return full.length <= responseSizeLimit(transport, q.edns) ? full : truncatedResponse(b, q, true, rcode);
 }
 
 function addAll(w: ResponseWriter, section: SectionId, records: readonly PlanRecord[]): boolean {

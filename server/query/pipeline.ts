@@ -21,13 +21,15 @@
  * Exceptions are faults: SERVFAIL, a log line and a counter, and the server keeps serving.
  */
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';
-import type { ZoneReader } from '../../zone-store/types.js';
+import type { ZoneInfo, ZoneReader } from '../../zone-store/types.js';
+import type { PlanRecord } from './answer-plan.js';
+import type { NxdomainTemplates } from './nxdomain-templates.js';
 import type { QueryContext, QueryHandler } from '../transport/types.js';
 import { decodeQuery, type ParsedQuery, type QueryError } from '../wire/decode-query.js';
 import type { LogFn } from '../log.js';
 import { AnswerCache } from './answer-cache.js';
 import { buildPlan } from './build-plan.js';
-import { createEncodeBuffers, encodeError, encodePlan, encodeSlip, patchCached, withCookie, type EncodeBuffers } from './encode-plan.js';
+import { createEncodeBuffers, encodeError, encodeFromBlocks, encodePlan, encodeSlip, patchCached, withCookie, type EncodeBuffers } from './encode-plan.js';
 import { readCookie, type ServerCookies } from './cookies.js';
 import { EdnsOptionCode, encodeTcpKeepaliveOption, type EdnsOption } from '../wire/edns.js';
 import { withOptOption } from '../wire/opt-option.js';
@@ -48,6 +50,8 @@ export interface PipelineDeps {
   scheduler?: SliceScheduler;
   /** Encloser and wildcard probes remembered between queries; invalidated with the answer cache. */
   probes?: ProbeCache;
+  /** Signed NXDOMAIN templates per closest encloser; invalidated with the probes (absent: planned in full). */
+  nxdomainTemplates?: NxdomainTemplates;
   /** Response rate limiting of UDP answers (off when absent). */
   rrl?: ResponseRateLimiter;
   /** DNS cookies (RFC 7873, RFC 9018); absent: COOKIE options are ignored. */
@@ -200,9 +204,30 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
   // from the question: defer it. Its answer is not cached, because a write may land between this
   // lookup and the deferred run, after the cache was invalidated.
   if (ctx.transport === 'udp' && dnssecOk && signing !== undefined && outcome.kind !== 'exact') {
-    return { deferred: () => respond(false), ready: signing.prepareDenial?.(q.qname, outcome.nextCloser, outcome.kind) };
+    const ready = signing.prepareDenial?.(q.qname, outcome.nextCloser, outcome.kind);
+    const templates = deps.nxdomainTemplates;
+    if (outcome.kind === 'nxdomain' && templates !== undefined) {
+      return { deferred: () => fromTemplate(buffers, q, templates, zone, signing, outcome, ctx.transport) ?? respond(false), ready };
+    }
+    return { deferred: () => respond(false), ready };
   }
   return respond(true);
+}
+
+/**
+ * A signed NXDOMAIN made from its template (nxdomain-templates.ts) and the next closer's cover;
+ * undefined when no template applies (compact denial, a cover that would repeat a templated
+ * record): the caller then plans and encodes it in full.
+ */
+function fromTemplate(buffers: EncodeBuffers, q: ParsedQuery, templates: NxdomainTemplates, zone: ZoneInfo, signing: ZoneSigning, outcome: Extract<LookupOutcome, { kind: 'nxdomain' }>, transport: QueryContext['transport']): Answered | undefined {
+  const t = templates.get(zone, signing, outcome.closestEncloser, outcome.encloserNode);
+  if (t === undefined) return undefined;
+  const cover = signing.nsec3Cover(outcome.nextCloser);
+  if (t.owners.includes(cover.owner)) return undefined;
+  const middle: PlanRecord[] = [{ owner: cover.owner, type: cover.type, ttl: cover.ttl, rdata: cover.rdatas[0]! }];
+  for (const sig of cover.sigs) middle.push({ owner: cover.owner, type: RrType.RRSIG, ttl: cover.ttl, rdata: sig });
+  const bytes = encodeFromBlocks(buffers, q, Rcode.NXDOMAIN, t.head, middle, t.tail, transport);
+  return bytes === undefined ? undefined : { bytes, rcode: Rcode.NXDOMAIN };
 }
 
 type Limit = (cls: RrlClassName, name: string, qtype?: number) => Answered | undefined;

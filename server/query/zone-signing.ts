@@ -16,6 +16,8 @@ export interface SignedRrset {
 }
 
 export interface ZoneSigning {
+  /** The signer's clock (seconds since the epoch), against which signatures are judged fresh. */
+  now(): number;
   /** RRSIGs over an RRset: the stored ones when valid, else made now (cached). */
   rrsetSigs(owner: string, type: number, ttl: number, rdatas: Buffer[], stored: Buffer[]): Buffer[];
   /** Signs an RRset now (cached): used for compact-denial wildcard expansions. */

@@ -16,6 +16,7 @@ import { MAX_LABEL, MAX_NAME_WIRE, parseLabels } from '../../core/names.js';
 import { RrClass, RrType } from '../../core/rr-types.js';
 import { MAX_MESSAGE_SIZE, optRecordSize } from './edns.js';
 import type { EdnsOption } from './edns.js';
+import type { RecordBlock } from './record-block.js';
 
 export const Section = { ANSWER: 0, AUTHORITY: 1, ADDITIONAL: 2 } as const;
 export type SectionId = (typeof Section)[keyof typeof Section];
@@ -155,6 +156,43 @@ export class ResponseWriter {
     this.pos = o + 10 + rdata.length;
     this.counts[section]!++;
     return true;
+  }
+
+  /**
+   * Appends a block of records encoded once (record-block.ts), its compression pointers moved to
+   * where the block's apex ends the question. Returns false, changing nothing, when the question
+   * does not end in that apex or the block does not fit the limit.
+   */
+  addBlock(section: SectionId, block: RecordBlock): boolean {
+    if (section < this.section) throw new RangeError('records must be added section by section, in order');
+    const base = this.apexOffset(block);
+    const len = block.bytes.length;
+    if (base < 0 || this.pos + len + this.optSize > this.limit) return false;
+    this.section = section;
+    const buf = this.buf;
+    const at = this.pos;
+    block.bytes.copy(buf, at);
+    const where = block.pointerAt;
+    const target = block.pointerTarget;
+    for (let i = 0; i < where.length; i++) buf.writeUInt16BE(0xc000 | (base + target[i]!), at + where[i]!);
+    this.pos = at + len;
+    this.counts[section]! += block.count;
+    this.lastOwner = undefined;
+    return true;
+  }
+
+  /** Offset in the message where the question's last `block.apexLabels` labels start, if they are the block's apex; else -1. */
+  private apexOffset(block: RecordBlock): number {
+    const q = this.qLabelOffsets;
+    const n = block.apexLabels;
+    if (n === 0) return block.pointerAt.length === 0 ? 0 : -1;
+    if (q.length < n) return -1;
+    const base = q[q.length - n]!;
+    const buf = this.buf;
+    const apex = block.apexWire;
+    // Compared to the root octet: the question's labels end where the apex's do.
+    for (let i = 0; i < apex.length; i++) if (foldCase(buf[base + i]!) !== foldCase(apex[i]!)) return -1;
+    return base;
   }
 
   /** Bytes written so far plus the reserved OPT. */

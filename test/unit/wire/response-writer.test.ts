@@ -8,6 +8,7 @@ import * as dnsPacket from 'dns-packet';
 import { decodeQuery } from '../../../server/wire/decode-query.js';
 import type { ParsedQuery } from '../../../server/wire/decode-query.js';
 import { ResponseWriter, Section } from '../../../server/wire/response-writer.js';
+import { encodeRecordBlock } from '../../../server/wire/record-block.js';
 import { encodeSoa } from '../../../server/wire/rdata-soa.js';
 import { nameToWire } from '../../../core/names.js';
 import { buildQuery, headerOf } from './query-builder.js';
@@ -179,5 +180,65 @@ describe('wire/ResponseWriter', () => {
     const p = dnsPacket.decode(w.finish());
     assert.equal(p.questions?.length, 0);
     assert.equal(p.answers?.[0]?.name, '.');
+  });
+
+  describe('record blocks (encoded once, copied into many answers)', () => {
+    const apex = '_device.example.net.';
+    // What a signed NXDOMAIN repeats: the apex SOA, NSEC3 owners below the apex, RRSIG-sized RDATA.
+    const records = [
+      { owner: apex, type: 6, ttl: 60, rdata: encodeSoa({ mname: 'ns1.example.net.', rname: 'hostmaster.example.net.', serial: 7, refresh: 1, retry: 2, expire: 3, minimum: 60 }) },
+      { owner: apex, type: 46, ttl: 60, rdata: Buffer.alloc(90, 1) },
+      { owner: `0123456789abcdefghijklmnopqrstuv.${apex}`, type: 50, ttl: 60, rdata: Buffer.alloc(40, 2) },
+      { owner: `0123456789abcdefghijklmnopqrstuv.${apex}`, type: 46, ttl: 60, rdata: Buffer.alloc(90, 3) },
+    ];
+    const after = { owner: `vutsrqponmlkjihgfedcba9876543210.${apex}`, type: 50, ttl: 60, rdata: Buffer.alloc(40, 4) };
+
+    function byRecords(q: ParsedQuery): Buffer {
+      const w = new ResponseWriter();
+      w.begin(q, { aa: true, rcode: 3 });
+      w.addOpt({ udpSize: 1232, do: true });
+      for (const r of records) assert.ok(w.addRecord(Section.AUTHORITY, r.owner, r.type, r.ttl, r.rdata));
+      assert.ok(w.addRecord(Section.AUTHORITY, after.owner, after.type, after.ttl, after.rdata));
+      return w.finish();
+    }
+
+    it('copies to the same bytes addRecord writes, for questions of any length and case', () => {
+      const block = encodeRecordBlock(apex, records);
+      assert.equal(block.count, records.length);
+      for (const qname of ['x._device.example.net', 'A-Much-Longer-Label.Second._DEVICE.Example.NET', '_device.example.net', 'q.sensor1._Device.example.net']) {
+        const q = parsed(qname, true);
+        const w = new ResponseWriter();
+        w.begin(q, { aa: true, rcode: 3 });
+        w.addOpt({ udpSize: 1232, do: true });
+        assert.ok(w.addBlock(Section.AUTHORITY, block));
+        assert.ok(w.addRecord(Section.AUTHORITY, after.owner, after.type, after.ttl, after.rdata));
+        const msg = w.finish();
+        assert.deepEqual(msg, byRecords(q), qname);
+        assert.equal(assertPointersIntoQuestion(msg, 12 + q.question.length), records.length + 1);
+      }
+    });
+
+    it('refuses a question outside the apex, and a block that does not fit, changing nothing', () => {
+      const block = encodeRecordBlock(apex, records);
+      for (const qname of ['x._device.example.org', 'example.net', 'x._devicf.example.net']) {
+        const w = new ResponseWriter();
+        w.begin(parsed(qname), { aa: true, rcode: 3 });
+        assert.equal(w.addBlock(Section.AUTHORITY, block), false, qname);
+        assert.equal(headerOf(w.finish()).counts[2], 0);
+      }
+      const w = new ResponseWriter();
+      w.begin(parsed('x._device.example.net'), { aa: true, rcode: 3 }, 100);
+      const empty = w.finish();
+      w.begin(parsed('x._device.example.net'), { aa: true, rcode: 3 }, 100);
+      assert.equal(w.addBlock(Section.AUTHORITY, block), false);
+      assert.deepEqual(w.finish(), empty);
+    });
+
+    it('keeps section order', () => {
+      const w = new ResponseWriter();
+      w.begin(parsed('x._device.example.net'), { aa: true, rcode: 3 });
+      assert.ok(w.addBlock(Section.AUTHORITY, encodeRecordBlock(apex, records)));
+      assert.throws(() => w.addBlock(Section.ANSWER, encodeRecordBlock(apex, records)), RangeError);
+    });
   });
 });

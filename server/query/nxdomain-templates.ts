@@ -1,0 +1,96 @@
+/**
+ * Signed NXDOMAIN answers with white lies, assembled from a template. Of the eight records such
+ * an answer carries (RFC 5155 §7.2.2), six are the same for every name below one closest
+ * encloser: the negative SOA, the encloser's NSEC3 match and the wildcard cover, each with its
+ * RRSIG. They are planned once (build-plan.ts nxdomainSharedProof) and encoded once
+ * (wire/record-block.ts); an answer is then that block copied, plus the next closer's cover, the
+ * one record made for the question. A flood of random names costs the copy instead of planning
+ * and encoding eight records per query; the bytes are those buildPlan and encodePlan would make.
+ *
+ * A template is used while the zone (serial and settings), the zone's signing (keys), and the
+ * encloser's stored node are the objects it was made with, and until the first of its RRSIGs
+ * expires or TEMPLATE_SECONDS pass; every store event naming the zone drops its templates too,
+ * like the probe cache beside it. Bounded by count: when full it starts again empty.
+ */
+import { RrType } from '../../core/rr-types.js';
+import type { StoredNode, ZoneInfo } from '../../zone-store/types.js';
+import { encodeRecordBlock, type RecordBlock } from '../wire/record-block.js';
+import type { PlanRecord } from './answer-plan.js';
+import { nxdomainSharedProof } from './build-plan.js';
+import type { ZoneSigning } from './zone-signing.js';
+
+/** A template is rebuilt at least this often (seconds), whatever its signatures allow. */
+const TEMPLATE_SECONDS = 60;
+const DEFAULT_LIMIT = 1024;
+
+export interface NxdomainTemplate {
+  /** The negative SOA and the closest encloser's NSEC3 match, with RRSIGs. */
+  head: RecordBlock;
+  /** The wildcard cover at the encloser, with its RRSIG. */
+  tail: RecordBlock;
+  /** Owners of the NSEC3 records in the blocks: a next closer cover with one of them would repeat it. */
+  owners: readonly string[];
+}
+
+interface Entry extends NxdomainTemplate {
+  zone: ZoneInfo;
+  signing: ZoneSigning;
+  ceNode: StoredNode | undefined;
+  until: number;
+}
+
+export class NxdomainTemplates {
+  private zones = new Map<string, Map<string, Entry>>();
+  private entries = 0;
+
+  constructor(private readonly limit = DEFAULT_LIMIT) {}
+
+  /** The template for names below `ce` in `zone` (narrow denial), made now if needed. */
+  get(zone: ZoneInfo, signing: ZoneSigning, ce: string, ceNode: StoredNode | undefined): NxdomainTemplate | undefined {
+    const now = signing.now();
+    let byCe = this.zones.get(zone.name);
+    const hit = byCe?.get(ce);
+    if (hit !== undefined && hit.zone === zone && hit.signing === signing && hit.ceNode === ceNode && now < hit.until) return hit;
+    const shared = nxdomainSharedProof({ zone, qname: ce, qtype: 0, signing, dnssecOk: true }, signing, ce, ceNode);
+    if (shared === undefined) return undefined;
+    const entry: Entry = {
+      head: encodeRecordBlock(zone.name, shared.head),
+      tail: encodeRecordBlock(zone.name, shared.tail),
+      owners: shared.owners,
+      zone,
+      signing,
+      ceNode,
+      until: Math.min(now + TEMPLATE_SECONDS, firstExpiration(shared.head), firstExpiration(shared.tail)),
+    };
+    if (hit === undefined) {
+      if (this.entries >= this.limit) this.clear();
+      if (byCe === undefined || !this.zones.has(zone.name)) {
+        byCe = new Map();
+        this.zones.set(zone.name, byCe);
+      }
+      this.entries++;
+    }
+    byCe!.set(ce, entry);
+    return entry;
+  }
+
+  /** Drops every template of `zone` (called for every store event naming it). */
+  onZoneEvent(zone: string): void {
+    const byCe = this.zones.get(zone);
+    if (byCe === undefined) return;
+    this.entries -= byCe.size;
+    this.zones.delete(zone);
+  }
+
+  clear(): void {
+    this.zones = new Map();
+    this.entries = 0;
+  }
+}
+
+/** The earliest RRSIG expiration among `records` (RFC 4034 §3.1.5), in seconds. */
+function firstExpiration(records: readonly PlanRecord[]): number {
+  let first = Infinity;
+  for (const r of records) if (r.type === RrType.RRSIG && r.rdata.length >= 12) first = Math.min(first, r.rdata.readUInt32BE(8));
+  return first;
+}

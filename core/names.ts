@@ -124,13 +124,35 @@ export function joinLabels(labels: readonly string[]): string {
 }
 
 export function labelCount(name: string): number {
-  return splitLabels(name).length;
+  return labelStarts(name).length;
+}
+
+/**
+ * Where each label of an absolute name starts, leftmost first (none for the root): the name below
+ * label k is `name.slice(starts[k])`, the same string as joinLabels(splitLabels(name).slice(k)),
+ * found without building the labels. Escaped dots (`\.`, `\046`) do not end a label.
+ */
+export function labelStarts(name: string): number[] {
+  const starts: number[] = [];
+  if (name === '.') return starts;
+  let start = 0;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c === 0x5c) {
+      const d = name.charCodeAt(i + 1);
+      i += d >= 0x30 && d <= 0x39 ? 3 : 1;
+    } else if (c === 0x2e) {
+      starts.push(start);
+      start = i + 1;
+    }
+  }
+  return starts;
 }
 
 /** RRSIG Labels field (RFC 4034 §3.1.3): labels of the owner, a leading `*` not counted. */
 export function rrsigLabelCount(name: string): number {
-  const labels = splitLabels(name);
-  return labels[0] === '*' ? labels.length - 1 : labels.length;
+  const n = labelStarts(name).length;
+  return name.startsWith('*.') ? n - 1 : n;
 }
 
 export function parentName(name: string): string | undefined {

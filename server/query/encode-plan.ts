@@ -11,7 +11,7 @@ import { withOptOption } from '../wire/opt-option.js';
 import { buildErrorResponse } from '../wire/error-response.js';
 import { ResponseWriter, Section, type SectionId } from '../wire/response-writer.js';
 import type { AnswerPlan, PlanRecord } from './answer-plan.js';
-import type { RecordBlock } from '../wire/record-block.js';
+import { encodeRecordBlock, type RecordBlock } from '../wire/record-block.js';
 
 type Transport = 'udp' | 'tcp' | 'tls';
 
@@ -45,6 +45,11 @@ export function encodePlan(b: EncodeBuffers, q: ParsedQuery, plan: AnswerPlan, t
   const full = w.finish();
   if (full.length <= responseSizeLimit(transport, q.edns)) return { bytes: full, truncated: false, full };
   return { bytes: truncatedResponse(b, q, plan.aa, plan.rcode), truncated: true, full };
+}
+
+/** Records (owners at or below `apex`) encoded once, to be copied into many answers by encodeFromBlocks. */
+export function encodeBlock(apex: string, records: readonly PlanRecord[]): RecordBlock {
+  return encodeRecordBlock(apex, records);
 }
 
 /**

@@ -5,7 +5,7 @@
  * of RFC 5155 §7.2 (empty non-terminals count as existing, RFC 4592 §2.2.2). Every probe is one
  * point read in one shard; nothing here scans.
  */
-import { joinLabels, splitLabels } from '../../core/names.js';
+import { labelCount, labelStarts } from '../../core/names.js';
 import type { StoredNode, ZoneInfo, ZoneReader } from '../../zone-store/types.js';
 import type { ProbeCache } from './probe-cache.js';
 
@@ -28,12 +28,12 @@ export function lookupName(reader: ZoneReader, zone: ZoneInfo, qname: string, pr
   if (qname === zone.name) return { kind: 'exact', node: reader.getNode(zone, qname), isApex: true };
   const exact = reader.getNode(zone, qname);
   if (exact !== undefined) return { kind: 'exact', node: exact, isApex: false };
-  const labels = splitLabels(qname);
-  const apexDepth = splitLabels(zone.name).length;
+  const starts = labelStarts(qname);
+  const apexDepth = labelCount(zone.name);
   // Walk up from the parent: the first existing ancestor is the closest encloser.
-  for (let k = 1; k <= labels.length - apexDepth; k++) {
-    const ancestor = joinLabels(labels.slice(k));
-    const nextCloser = joinLabels(labels.slice(k - 1));
+  for (let k = 1; k <= starts.length - apexDepth; k++) {
+    const ancestor = k < starts.length ? qname.slice(starts[k]!) : '.';
+    const nextCloser = qname.slice(starts[k - 1]!);
     const isApex = ancestor === zone.name;
     const encloserNode = probe(ancestor);
     if (!isApex && encloserNode === undefined) continue;

@@ -3,7 +3,7 @@
  * an answer carries (RFC 5155 §7.2.2), six are the same for every name below one closest
  * encloser: the negative SOA, the encloser's NSEC3 match and the wildcard cover, each with its
  * RRSIG. They are planned once (build-plan.ts nxdomainSharedProof) and encoded once
- * (wire/record-block.ts); an answer is then that block copied, plus the next closer's cover, the
+ * (encode-plan.ts, wire/record-block.ts); an answer is then that block copied, plus the next closer's cover, the
  * one record made for the question. A flood of random names costs the copy instead of planning
  * and encoding eight records per query; the bytes are those buildPlan and encodePlan would make.
  *
@@ -14,9 +14,10 @@
  */
 import { RrType } from '../../core/rr-types.js';
 import type { StoredNode, ZoneInfo } from '../../zone-store/types.js';
-import { encodeRecordBlock, type RecordBlock } from '../wire/record-block.js';
+import type { RecordBlock } from '../wire/record-block.js';
 import type { PlanRecord } from './answer-plan.js';
 import { nxdomainSharedProof } from './build-plan.js';
+import { encodeBlock } from './encode-plan.js';
 import type { ZoneSigning } from './zone-signing.js';
 
 /** A template is rebuilt at least this often (seconds), whatever its signatures allow. */
@@ -54,8 +55,8 @@ export class NxdomainTemplates {
     const shared = nxdomainSharedProof({ zone, qname: ce, qtype: 0, signing, dnssecOk: true }, signing, ce, ceNode);
     if (shared === undefined) return undefined;
     const entry: Entry = {
-      head: encodeRecordBlock(zone.name, shared.head),
-      tail: encodeRecordBlock(zone.name, shared.tail),
+      head: encodeBlock(zone.name, shared.head),
+      tail: encodeBlock(zone.name, shared.tail),
       owners: shared.owners,
       zone,
       signing,

@@ -17,7 +17,9 @@
  *   encode  one place (encode-plan.ts); TC=1 when a UDP answer does not fit
  *   defer   a UDP DO=1 answer whose proof needs a fresh signature (denial, wildcard) is planned
  *           and encoded later, in bounded slices (slice-scheduler.ts), once that signature was
- *           made on a signing thread (ZoneSigning.prepareDenial); a full queue drops it
+ *           made on a signing thread (ZoneSigning.prepareDenial); a full queue drops it. A
+ *           signed NXDOMAIN is then its closest encloser's template (nxdomain-templates.ts) plus
+ *           the next closer's cover
  * Exceptions are faults: SERVFAIL, a log line and a counter, and the server keeps serving.
  */
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';

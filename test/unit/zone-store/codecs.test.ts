@@ -3,7 +3,7 @@
  * shard hash, and the name fast paths, which must agree with core/names.ts on every input.
  */
 import assert from 'node:assert/strict';
-import { ancestorsBelow, isInZone, parseName } from '../../../core/names.js';
+import { ancestorsBelow, isInZone, joinLabels, labelCount, labelStarts, parseName, rrsigLabelCount, splitLabels } from '../../../core/names.js';
 import { decodeNode, encodeNode, fnv1a32, isStoreError, shardOf, StoreErrorCode } from '../../../zone-store/index.js';
 import { packShardOps, unpackShardOps } from '../../../zone-store/shard-op-codec.js';
 import { JOURNAL_CHUNK, packJournal, unpackJournalChunk } from '../../../zone-store/journal-codec.js';
@@ -74,6 +74,17 @@ describe('zone-store name fast paths agree with core/names', () => {
     for (const n of names) assert.equal(canonicalName(n), parseName(n), n);
     assert.throws(() => canonicalName('a..b.'));
     assert.throws(() => canonicalName(`${'a'.repeat(64)}.example.`));
+  });
+
+  it('labelStarts cuts the same suffixes as splitLabels and joinLabels; rrsigLabelCount skips a leading *', () => {
+    for (const n of [...names.map((x) => parseName(x)), '.', '*.', '\\042.example.net.', 'a\\\\.b.']) {
+      const labels = splitLabels(n);
+      const starts = labelStarts(n);
+      assert.equal(starts.length, labels.length, n);
+      assert.equal(labelCount(n), labels.length, n);
+      starts.forEach((at, k) => assert.equal(n.slice(at), joinLabels(labels.slice(k)), `${n} below label ${k}`));
+      assert.equal(rrsigLabelCount(n), labels[0] === '*' ? labels.length - 1 : labels.length, n);
+    }
   });
 
   it('isNameInZone and ancestorsUnder equal isInZone and ancestorsBelow', () => {

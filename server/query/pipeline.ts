@@ -208,7 +208,7 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
   if (ctx.transport === 'udp' && dnssecOk && signing !== undefined && outcome.kind !== 'exact') {
     const ready = signing.prepareDenial?.(q.qname, outcome.nextCloser, outcome.kind);
     const templates = deps.nxdomainTemplates;
-    if (outcome.kind === 'nxdomain' && templates !== undefined) {
+    if (outcome.kind === 'nxdomain' && templates !== undefined && zone.settings.denial !== 'compact') {
       return { deferred: () => fromTemplate(buffers, q, templates, zone, signing, outcome, ctx.transport) ?? respond(false), ready };
     }
     return { deferred: () => respond(false), ready };

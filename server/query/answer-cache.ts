@@ -4,7 +4,8 @@
  * question's original case (0x20) is echoed exactly. Bounded by bytes with LRU eviction (a Map
  * keeps insertion order; a hit re-inserts). Invalidation follows the store's change events:
  * 'name' answers drop when their own name changes, 'zone' answers (denials, wildcards, apex) drop
- * on any change in their zone, and key changes drop the whole zone.
+ * on any change in their zone, and key changes drop the whole zone. An answer is also served for an
+ * hour at most, and never within an hour of its first RRSIG's expiration.
  *
  * Admission: an answer is stored the second time its key is asked for within a window of recent
  * misses (a "doorkeeper", as in TinyLFU). Random-name floods and one-off positive queries — most of
@@ -16,6 +17,8 @@ import type { RrlKey } from './rate-limit.js';
 
 interface Entry {
   key: string;
+  /** Served until this time (seconds): an hour at most, and an hour before its first RRSIG expires. */
+  until: number;
   qname: string;
   zone: string;
   scope: CacheScope;
@@ -41,6 +44,17 @@ export interface AnswerCacheStats {
  */
 const ENTRY_OVERHEAD = 600;
 
+/**
+ * How long an answer is served from the cache at most, and how long its signatures must still be
+ * valid when it is. The store's events drop answers whose data or stored signatures changed; these
+ * bounds cover signatures made at query time (apex keys, SOA, NSEC3), which no event renews: a zone
+ * without writes or stored names would otherwise serve a cached RRSIG past its expiration.
+ */
+export const ANSWER_MAX_AGE_SECONDS = 3600;
+export const SIGNATURE_MARGIN_SECONDS = 3600;
+
+const wallClock = (): number => Math.floor(Date.now() / 1000);
+
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
   private readonly byName = new Map<string, Set<string>>();
@@ -55,6 +69,7 @@ export class AnswerCache {
   constructor(
     private readonly maxBytes: number,
     doorkeeperSize = 32768,
+    private readonly clock: () => number = wallClock,
   ) {
     this.doorkeeperSize = doorkeeperSize;
   }
@@ -66,7 +81,7 @@ export class AnswerCache {
   /** The cached message for `key`, or undefined. The caller must copy before patching. */
   get(key: string): Buffer | undefined {
     const e = this.entries.get(key);
-    if (e === undefined || !this.isCurrent(e)) {
+    if (e === undefined || !this.isCurrent(e) || e.until <= this.clock()) {
       if (e !== undefined) this.remove(e);
       this.stats.misses++;
       return undefined;
@@ -79,9 +94,10 @@ export class AnswerCache {
 
   /**
    * Offers an answer. `bytes` is kept as given (no copy): the caller must not modify it later.
+   * `signaturesExpire` gives the earliest RRSIG expiration in it (asked only when it is stored).
    * Returns whether it was stored.
    */
-  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer, rrl?: RrlKey): boolean {
+  set(key: string, qname: string, zone: string, scope: CacheScope, bytes: Buffer, rrl?: RrlKey, signaturesExpire?: () => number): boolean {
     if (scope === 'none' || this.maxBytes <= 0) return false;
     if (!this.recentMisses.has(key)) {
       if (this.recentMisses.size >= this.doorkeeperSize) this.recentMisses = new Set();
@@ -91,10 +107,13 @@ export class AnswerCache {
     this.recentMisses.delete(key);
     const size = bytes.length + key.length + ENTRY_OVERHEAD;
     if (size > this.maxBytes / 4) return false;
+    const now = this.clock();
+    const until = Math.min(now + ANSWER_MAX_AGE_SECONDS, (signaturesExpire?.() ?? Infinity) - SIGNATURE_MARGIN_SECONDS);
+    if (until <= now) return false;
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(old);
     const gen = scope === 'zone' ? this.gen(this.zoneGen, zone) : this.gen(this.keyGen, zone);
-    const e: Entry = { key, qname, zone, scope, gen, bytes, rrl };
+    const e: Entry = { key, until, qname, zone, scope, gen, bytes, rrl };
     this.entries.set(key, e);
     let keys = this.byName.get(qname);
     if (keys === undefined) this.byName.set(qname, (keys = new Set()));

@@ -3,6 +3,7 @@
  * one place. Records carry canonical owner names and wire RDATA; RRSIGs follow the RRset they
  * cover, as RFC 4035 §3.1.1 asks, so a truncation that drops them drops the whole answer.
  */
+import { RrType } from '../../core/rr-types.js';
 
 export interface PlanRecord {
   owner: string;
@@ -32,4 +33,13 @@ export interface AnswerPlan {
 
 export function emptyPlan(rcode: number, aa: boolean): AnswerPlan {
   return { rcode, aa, answer: [], authority: [], additional: [], cacheScope: 'none' };
+}
+
+/** The earliest expiration (seconds, RFC 4034 §3.1.5) of the RRSIGs among `sections`; Infinity without any. */
+export function firstSignatureExpiration(...sections: (readonly PlanRecord[])[]): number {
+  let first = Infinity;
+  for (const records of sections) {
+    for (const r of records) if (r.type === RrType.RRSIG && r.rdata.length >= 12) first = Math.min(first, r.rdata.readUInt32BE(8));
+  }
+  return first;
 }

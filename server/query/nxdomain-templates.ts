@@ -12,10 +12,9 @@
  * expires or TEMPLATE_SECONDS pass; every store event naming the zone drops its templates too,
  * like the probe cache beside it. Bounded by count: when full it starts again empty.
  */
-import { RrType } from '../../core/rr-types.js';
 import type { StoredNode, ZoneInfo } from '../../zone-store/types.js';
 import type { RecordBlock } from '../wire/record-block.js';
-import type { PlanRecord } from './answer-plan.js';
+import { firstSignatureExpiration } from './answer-plan.js';
 import { nxdomainSharedProof } from './build-plan.js';
 import { encodeBlock } from './encode-plan.js';
 import type { ZoneSigning } from './zone-signing.js';
@@ -61,7 +60,7 @@ export class NxdomainTemplates {
       zone,
       signing,
       ceNode,
-      until: Math.min(now + TEMPLATE_SECONDS, firstExpiration(shared.head), firstExpiration(shared.tail)),
+      until: Math.min(now + TEMPLATE_SECONDS, firstSignatureExpiration(shared.head, shared.tail)),
     };
     if (hit === undefined) {
       if (this.entries >= this.limit) this.clear();
@@ -87,11 +86,4 @@ export class NxdomainTemplates {
     this.zones = new Map();
     this.entries = 0;
   }
-}
-
-/** The earliest RRSIG expiration among `records` (RFC 4034 §3.1.5), in seconds. */
-function firstExpiration(records: readonly PlanRecord[]): number {
-  let first = Infinity;
-  for (const r of records) if (r.type === RrType.RRSIG && r.rdata.length >= 12) first = Math.min(first, r.rdata.readUInt32BE(8));
-  return first;
 }

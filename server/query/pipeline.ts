@@ -24,7 +24,7 @@
  */
 import { EdeCode, Rcode, RrClass, RrType } from '../../core/rr-types.js';
 import type { ZoneInfo, ZoneReader } from '../../zone-store/types.js';
-import type { PlanRecord } from './answer-plan.js';
+import { firstSignatureExpiration, type PlanRecord } from './answer-plan.js';
 import type { NxdomainTemplates } from './nxdomain-templates.js';
 import type { QueryContext, QueryHandler } from '../transport/types.js';
 import { decodeQuery, type ParsedQuery, type QueryError } from '../wire/decode-query.js';
@@ -199,7 +199,7 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
     const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
     plan.zone = zone.name;
     const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
-    if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full, rrlKey);
+    if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full, rrlKey, () => firstSignatureExpiration(plan.answer, plan.authority, plan.additional));
     return { bytes, rcode: plan.rcode };
   };
   // A denial or wildcard proof for a UDP DO=1 client needs a fresh signature over a record made

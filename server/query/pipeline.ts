@@ -223,7 +223,9 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
  */
 function fromTemplate(buffers: EncodeBuffers, q: ParsedQuery, templates: NxdomainTemplates, zone: ZoneInfo, signing: ZoneSigning, outcome: Extract<LookupOutcome, { kind: 'nxdomain' }>, transport: QueryContext['transport']): Answered | undefined {
   const t = templates.get(zone, signing, outcome.closestEncloser, outcome.encloserNode);
-  if (t === undefined) return undefined;
+  // A question at or below one of the template's NSEC3 owners would compress that owner to a
+  // bare pointer in the full path; the block points at the apex only: plan that one in full.
+  if (t === undefined || t.owners.some((o) => q.qname === o || q.qname.endsWith('.' + o))) return undefined;
   const cover = signing.nsec3Cover(outcome.nextCloser);
   if (t.owners.includes(cover.owner)) return undefined;
   const middle: PlanRecord[] = [{ owner: cover.owner, type: cover.type, ttl: cover.ttl, rdata: cover.rdatas[0]! }];

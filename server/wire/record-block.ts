@@ -41,7 +41,7 @@ export function encodeRecordBlock(apex: string, records: readonly BlockRecord[])
   // A question of the apex itself: the writer then compresses each owner against the apex.
   const question = Buffer.alloc(apexWire.length + 4);
   apexWire.copy(question);
-  const w = new ResponseWriter();
+  const w = scratchWriter();
   w.begin({ id: 0, opcode: 0, rd: false, cd: false, question }, { aa: false, rcode: 0 });
   for (const r of records) {
     if (!w.addRecord(Section.ANSWER, r.owner, r.type, r.ttl, r.rdata)) throw new RangeError('records do not fit one message');
@@ -71,6 +71,16 @@ export function encodeRecordBlock(apex: string, records: readonly BlockRecord[])
   }
   if (o !== bytes.length) throw new Error('record block: walked past its records');
   return { bytes, count: records.length, apexWire, apexLabels: countLabels(apexWire), pointerAt, pointerTarget };
+}
+
+/**
+ * One writer for every block, used synchronously: blocks are made when a template is (re)built,
+ * which a flood spread over many enclosers does often, and a writer is a 64 KiB buffer.
+ */
+let scratch: ResponseWriter | undefined;
+function scratchWriter(): ResponseWriter {
+  scratch ??= new ResponseWriter();
+  return scratch;
 }
 
 function countLabels(wire: Buffer): number {

@@ -23,6 +23,7 @@ import { NO_METRICS } from '../../../server/query/query-metrics.js';
 import { isUnavailable, type ZoneSigning } from '../../../server/query/zone-signing.js';
 import type { QueryHandler } from '../../../server/transport/types.js';
 import { DnssecAlgorithm } from '../../../signer/keys.js';
+import { nsec3Cover, nsec3Match } from '../../../signer/nsec3.js';
 import { SignatureCache } from '../../../signer/signature-cache.js';
 import { createMemoryStore, type MemoryZoneStore } from '../../../zone-store/memory-zone-store.js';
 import { buildQuery } from '../../helpers/raw-dns.js';
@@ -102,6 +103,28 @@ describe('signed NXDOMAIN from templates', () => {
   it('answers exactly as the planned path, under the apex, a device, an empty non-terminal and deeper', async () => {
     await assertSameAnswers(200);
     assert.ok(templateCalls >= 160, `templates asked ${templateCalls} times`);
+  });
+
+  describe('questions at or below an NSEC3 owner of the template (found by review)', () => {
+    // The full path compresses such an owner to a pointer into the question; the template's block
+    // only points at the apex, so these are planned in full.
+    const firstLabel = (owner: string): string => owner.slice(0, owner.indexOf('.'));
+    const matchLabel = (): string => firstLabel(nsec3Match(DEMO_ZONE, DEMO_ZONE, []).owner);
+    const coverLabel = (): string => firstLabel(nsec3Cover(DEMO_ZONE, '*.' + DEMO_ZONE).owner);
+    for (const [what, qname] of [
+      ['the apex match owner itself', (): string => `${matchLabel()}.${DEMO_ZONE}`],
+      ['a name below the apex match owner', (): string => `x.${matchLabel()}.${DEMO_ZONE}`],
+      ['a name below the wildcard cover owner', (): string => `x.${coverLabel()}.${DEMO_ZONE}`],
+    ] as const) {
+      it(`${what}: the same bytes, and TC only where the full path sets it`, async () => {
+        const [a, b] = await both(qname(), RrType.TLSA, 4096);
+        assert.equal(b[3]! & 0x0f, Rcode.NXDOMAIN);
+        assert.deepEqual(a, b);
+        const [c, d] = await both(qname(), RrType.TLSA, b.length);
+        assert.equal(d[2]! & 0x02, 0);
+        assert.deepEqual(c, d);
+      });
+    }
   });
 
   it('follows changes: a new serial, a new encloser, an encloser that gained types', async () => {

@@ -2,8 +2,8 @@
  * Signed NXDOMAIN answers with white lies, assembled from a template. Of the eight records such
  * an answer carries (RFC 5155 §7.2.2), six are the same for every name below one closest
  * encloser: the negative SOA, the encloser's NSEC3 match and the wildcard cover, each with its
- * RRSIG. They are planned once (build-plan.ts nxdomainSharedProof) and encoded once
- * (encode-plan.ts, wire/record-block.ts); an answer is then that block copied, plus the next closer's cover, the
+ * RRSIG. They are planned once (build-plan.ts nxdomainSharedProof) and encoded once (encode-plan.ts,
+ * wire/record-block.ts); an answer is then that block copied, plus the next closer's cover, the
  * one record made for the question. A flood of random names costs the copy instead of planning
  * and encoding eight records per query; the bytes are those buildPlan and encodePlan would make.
  *
@@ -28,7 +28,10 @@ export interface NxdomainTemplate {
   head: RecordBlock;
   /** The wildcard cover at the encloser, with its RRSIG. */
   tail: RecordBlock;
-  /** Owners of the NSEC3 records in the blocks: a next closer cover with one of them would repeat it. */
+  /**
+   * Owners of the NSEC3 records in the blocks. A next closer cover with one of them would repeat
+   * it, and a question at or below one would be compressed differently: both are planned in full.
+   */
   owners: readonly string[];
 }
 

@@ -18,6 +18,7 @@ import { firstSignatureExpiration } from './answer-plan.js';
 import { nxdomainSharedProof } from './build-plan.js';
 import { encodeBlock } from './encode-plan.js';
 import type { ZoneSigning } from './zone-signing.js';
+import { ZoneKeyedMap } from './zone-keyed-map.js';
 
 /** A template is rebuilt at least this often (seconds), whatever its signatures allow. */
 const TEMPLATE_SECONDS = 60;
@@ -43,16 +44,16 @@ interface Entry extends NxdomainTemplate {
 }
 
 export class NxdomainTemplates {
-  private zones = new Map<string, Map<string, Entry>>();
-  private entries = 0;
+  private readonly templates: ZoneKeyedMap<Entry>;
 
-  constructor(private readonly limit = DEFAULT_LIMIT) {}
+  constructor(limit = DEFAULT_LIMIT) {
+    this.templates = new ZoneKeyedMap(limit);
+  }
 
   /** The template for names below `ce` in `zone` (narrow denial), made now if needed. */
   get(zone: ZoneInfo, signing: ZoneSigning, ce: string, ceNode: StoredNode | undefined): NxdomainTemplate | undefined {
     const now = signing.now();
-    let byCe = this.zones.get(zone.name);
-    const hit = byCe?.get(ce);
+    const hit = this.templates.get(zone.name, ce);
     if (hit !== undefined && hit.zone === zone && hit.signing === signing && hit.ceNode === ceNode && now < hit.until) return hit;
     const shared = nxdomainSharedProof({ zone, qname: ce, qtype: 0, signing, dnssecOk: true }, signing, ce, ceNode);
     if (shared === undefined) return undefined;
@@ -65,28 +66,16 @@ export class NxdomainTemplates {
       ceNode,
       until: Math.min(now + TEMPLATE_SECONDS, firstSignatureExpiration(shared.head, shared.tail)),
     };
-    if (hit === undefined) {
-      if (this.entries >= this.limit) this.clear();
-      if (byCe === undefined || !this.zones.has(zone.name)) {
-        byCe = new Map();
-        this.zones.set(zone.name, byCe);
-      }
-      this.entries++;
-    }
-    byCe!.set(ce, entry);
+    this.templates.set(zone.name, ce, entry);
     return entry;
   }
 
   /** Drops every template of `zone` (called for every store event naming it). */
   onZoneEvent(zone: string): void {
-    const byCe = this.zones.get(zone);
-    if (byCe === undefined) return;
-    this.entries -= byCe.size;
-    this.zones.delete(zone);
+    this.templates.dropZone(zone);
   }
 
   clear(): void {
-    this.zones = new Map();
-    this.entries = 0;
+    this.templates.clear();
   }
 }

@@ -225,13 +225,19 @@ function fromTemplate(buffers: EncodeBuffers, q: ParsedQuery, templates: Nxdomai
   const t = templates.get(zone, signing, outcome.closestEncloser, outcome.encloserNode);
   // A question at or below one of the template's NSEC3 owners would compress that owner to a
   // bare pointer in the full path; the block points at the apex only: plan that one in full.
-  if (t === undefined || t.owners.some((o) => q.qname === o || q.qname.endsWith('.' + o))) return undefined;
+  if (t === undefined || t.owners.some((o) => isAtOrBelow(q.qname, o))) return undefined;
   const cover = signing.nsec3Cover(outcome.nextCloser);
   if (t.owners.includes(cover.owner)) return undefined;
   const middle: PlanRecord[] = [{ owner: cover.owner, type: cover.type, ttl: cover.ttl, rdata: cover.rdatas[0]! }];
   for (const sig of cover.sigs) middle.push({ owner: cover.owner, type: RrType.RRSIG, ttl: cover.ttl, rdata: sig });
   const bytes = encodeFromBlocks(buffers, q, Rcode.NXDOMAIN, t.head, middle, t.tail, transport);
   return bytes === undefined ? undefined : { bytes, rcode: Rcode.NXDOMAIN };
+}
+
+/** `name` is `owner` or ends in `.owner` (a label boundary; an escaped dot only means a needless fallback). */
+function isAtOrBelow(name: string, owner: string): boolean {
+  const cut = name.length - owner.length;
+  return name.endsWith(owner) && (cut === 0 || (cut > 0 && name.charCodeAt(cut - 1) === 0x2e));
 }
 
 type Limit = (cls: RrlClassName, name: string, qtype?: number) => Answered | undefined;

@@ -7,41 +7,32 @@
  * answer cache beside it. Bounded by entry count: when full it starts again empty.
  */
 import type { StoredNode, ZoneInfo, ZoneReader } from '../../zone-store/types.js';
+import { ZoneKeyedMap } from './zone-keyed-map.js';
 
 const DEFAULT_LIMIT = 8192;
 
 export class ProbeCache {
-  private zones = new Map<string, Map<string, StoredNode | null>>();
-  private entries = 0;
+  private readonly nodes: ZoneKeyedMap<StoredNode | null>;
 
-  constructor(private readonly limit = DEFAULT_LIMIT) {}
+  constructor(limit = DEFAULT_LIMIT) {
+    this.nodes = new ZoneKeyedMap(limit);
+  }
 
   /** The stored node at `name` in `zone` (undefined when absent), read once per store event. */
   get(reader: ZoneReader, zone: ZoneInfo, name: string): StoredNode | undefined {
-    let byName = this.zones.get(zone.name);
-    const hit = byName?.get(name);
+    const hit = this.nodes.get(zone.name, name);
     if (hit !== undefined) return hit ?? undefined;
     const node = reader.getNode(zone, name);
-    if (this.entries >= this.limit) this.clear();
-    if (byName === undefined || !this.zones.has(zone.name)) {
-      byName = new Map();
-      this.zones.set(zone.name, byName);
-    }
-    byName.set(name, node ?? null);
-    this.entries++;
+    this.nodes.set(zone.name, name, node ?? null);
     return node;
   }
 
   /** Drops everything remembered for `zone` (called for every store event naming it). */
   onZoneEvent(zone: string): void {
-    const byName = this.zones.get(zone);
-    if (byName === undefined) return;
-    this.entries -= byName.size;
-    this.zones.delete(zone);
+    this.nodes.dropZone(zone);
   }
 
   clear(): void {
-    this.zones = new Map();
-    this.entries = 0;
+    this.nodes.clear();
   }
 }

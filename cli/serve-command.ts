@@ -7,11 +7,12 @@
  * writing behind its back; it is removed on shutdown, and ignored when its pid is not alive.
  */
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
+import type { ZoneReader } from '../zone-store/types.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { defaultSigningThreads, startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
 import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
-import { DEMO_DEVICE } from './demo-zone.js';
+import { DEMO_DEVICE, DEMO_ZONE } from './demo-zone.js';
 import { acquireWriterLock, isAlive } from './writer-lock.js';
 import { checkRrlConfig, type RrlConfig } from '../server/query/rate-limit.js';
 import { join } from 'node:path';
@@ -171,7 +172,7 @@ export async function runServe(argv: string[]): Promise<number> {
       `  DNS  udp+tcp ${dnsAt}  (${cfg.workers} process${cfg.workers > 1 ? 'es' : ''})`,
       `  API  http://${apiAt}/api/v1  (OpenAPI: http://${apiAt}/api/v1/openapi.json, metrics: /metrics)`,
       `  ${tokenNote}`,
-      `  try: kdig @${server.dns.host} -p ${server.dns.port} ${DEMO_DEVICE.replace(/\.$/, '')} TLSA +dnssec`,
+      `  ${tryHint(store, `kdig @${server.dns.host} -p ${server.dns.port}`, apiAt)}`,
       '',
     ].join('\n'),
   );
@@ -237,4 +238,16 @@ export function connectAddress(a: { host: string; port: number }): string {
 
 export function formatHostPort(a: { host: string; port: number }): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/**
+ * A first query to try: the demo device while the demo zone still holds it, else the first zone's
+ * SOA, else how to create a zone (a data directory that never had the demo, or had it deleted).
+ */
+export function tryHint(store: ZoneReader, kdig: string, apiAt: string): string {
+  const demo = store.findZone(DEMO_ZONE);
+  if (demo?.name === DEMO_ZONE && store.getNode(demo, DEMO_DEVICE)?.rrsets.length) return `try: ${kdig} ${DEMO_DEVICE.replace(/\.$/, '')} TLSA +dnssec`;
+  const first = store.listZones()[0];
+  if (first !== undefined) return `try: ${kdig} ${first.name} SOA +dnssec`;
+  return `no zones yet: POST http://${apiAt}/api/v1/zones with the admin token`;
 }

@@ -3,8 +3,11 @@
  * the flag and from the environment, and its refusals.
  */
 import { strict as assert } from 'node:assert';
-import { parseServeConfig } from '../../cli/serve-command.js';
+import { parseServeConfig, tryHint } from '../../cli/serve-command.js';
 import { UsageError } from '../../cli/args.js';
+import { DEMO_DEVICE, DEMO_ZONE } from '../../cli/demo-zone.js';
+import { RrType } from '../../core/rr-types.js';
+import { createMemoryStore } from '../../zone-store/index.js';
 
 describe('idzone serve configuration: --mmap-mb', () => {
   it('maps nothing by default', () => {
@@ -55,5 +58,26 @@ describe('idzone serve configuration: --dns-cookies', () => {
     assert.equal(parseServeConfig(['--dns-cookies', 'off'], {}).dnsCookies, false);
     assert.equal(parseServeConfig([], { IDZONE_DNS_COOKIES: 'off' }).dnsCookies, false);
     assert.throws(() => parseServeConfig(['--dns-cookies', 'maybe'], {}), (e: unknown) => e instanceof UsageError && e.problems.some((p) => p.includes('--dns-cookies')));
+  });
+});
+
+describe('idzone serve start-up banner: the query to try', () => {
+  const kdig = 'kdig @127.0.0.1 -p 5300';
+  const tlsa = { type: RrType.TLSA, ttl: 60, rdatas: [Buffer.from('030101' + 'ab'.repeat(32), 'hex')] };
+
+  it('names the demo device while the demo zone holds it', () => {
+    const store = createMemoryStore();
+    store.createZone(DEMO_ZONE);
+    store.applyChanges(DEMO_ZONE, [{ op: 'put', owner: DEMO_DEVICE, rrsets: [tlsa] }]);
+    assert.equal(tryHint(store, kdig, '127.0.0.1:8053'), `try: ${kdig} ${DEMO_DEVICE.replace(/\.$/, '')} TLSA +dnssec`);
+  });
+
+  it('falls back to the first zone\'s SOA when the demo device is gone, or to creating a zone', () => {
+    const store = createMemoryStore();
+    assert.match(tryHint(store, kdig, '127.0.0.1:8053'), /^no zones yet: POST http:\/\/127\.0\.0\.1:8053\/api\/v1\/zones/);
+    store.createZone('_device.other.example.');
+    assert.equal(tryHint(store, kdig, '127.0.0.1:8053'), `try: ${kdig} _device.other.example. SOA +dnssec`);
+    store.createZone(DEMO_ZONE);
+    assert.equal(tryHint(store, kdig, '127.0.0.1:8053'), `try: ${kdig} ${store.listZones()[0]!.name} SOA +dnssec`);
   });
 });

@@ -29,10 +29,31 @@ export function seedDataDir(dataDir: string, store: ZoneWriter, log: LogFn): { t
   const zone = keys.createZoneKeys(store.createZone(DEMO_ZONE));
   store.applyChanges(zone.name, demoChanges());
   store.setSigner(undefined);
-  const { token } = createToken(store, { zones: ['*'], write: true, admin: true, description: 'admin token created with the data directory' });
+  return { tokenFile: writeAdminToken(dataDir, store, 'admin token created with the data directory') };
+}
+
+function writeAdminToken(dataDir: string, store: ZoneWriter, description: string): string {
+  const { token } = createToken(store, { zones: ['*'], write: true, admin: true, description });
   const tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
   writeSecretFile(tokenFile, token + '\n');
-  return { tokenFile };
+  return tokenFile;
+}
+
+/**
+ * The start-up line about `<data-dir>/admin.token` for a data directory that already existed. One
+ * made by `idzone zone create` or `idzone import` has no admin token yet: serve makes it one, as
+ * for a new directory, so the API and the `idzone key` commands work. When the file is gone but
+ * admin tokens exist (only their hashes are stored), none is made behind the operator's back.
+ */
+export function ensureAdminToken(dataDir: string, store: ZoneWriter, log: LogFn): string {
+  const tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
+  if (existsSync(tokenFile)) return `admin token: ${tokenFile}`;
+  if (store.listTokens().some((t) => t.admin)) {
+    return `admin token: none in ${tokenFile} (admin tokens exist, stored hashed; a new one: idzone token create --data-dir ${dataDir} --zone '*' --write --admin)`;
+  }
+  writeAdminToken(dataDir, store, 'admin token created by idzone serve (the data directory had none)');
+  log('info', 'the data directory had no admin token; created one', { tokenFile });
+  return `admin token: ${tokenFile} (new; mode 0600)`;
 }
 
 export function writeSecretFile(path: string, text: string): void {

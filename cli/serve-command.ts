@@ -11,7 +11,7 @@ import type { ZoneReader } from '../zone-store/types.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { defaultSigningThreads, startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
-import { ADMIN_TOKEN_FILE, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
+import { ensureAdminToken, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE, DEMO_ZONE } from './demo-zone.js';
 import { acquireWriterLock, isAlive } from './writer-lock.js';
 import { checkRrlConfig, type RrlConfig } from '../server/query/rate-limit.js';
@@ -147,11 +147,13 @@ export async function runServe(argv: string[]): Promise<number> {
     walFlushMs: WAL_FLUSH_MS,
     onWalFlushError: (path, err) => log('warn', 'cannot fsync a WAL file in the background; checkpoints will write it out themselves', { path, err: err.message }),
   });
-  let tokenNote = `admin token: ${join(cfg.dataDir, ADMIN_TOKEN_FILE)} (created with the data directory)`;
+  let tokenNote: string;
   if (fresh) {
     const { tokenFile } = seedDataDir(cfg.dataDir, store, log);
     tokenNote = `admin token: ${tokenFile} (new; mode 0600)`;
     log('info', 'created data directory with the demo zone', { dataDir: cfg.dataDir });
+  } else {
+    tokenNote = ensureAdminToken(cfg.dataDir, store, log);
   }
   let server;
   try {

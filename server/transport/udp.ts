@@ -5,7 +5,8 @@
  * reported and counted; the socket keeps serving.
  */
 import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import dns from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import { isDeferred, type HandlerResult, type ListenAddress, type QueryContext, type QueryHandler, type TransportErrorHandler, type UdpStats } from './types.js';
 
 export interface UdpTransportOptions {
@@ -29,7 +30,15 @@ const DEFAULT_SOCKET_BUFFER = 4 * 1024 * 1024;
 export function createUdpTransport(opts: UdpTransportOptions): UdpTransport {
   const onError = opts.onError ?? (() => {});
   const counters: UdpStats = { messages: 0, responses: 0, dropped: 0, handlerErrors: 0, sendErrors: 0 };
-  const socket = dgram.createSocket({ type: isIPv6(opts.host) ? 'udp6' : 'udp4', reuseAddr: false });
+  const family = isIPv6(opts.host) ? 6 : 4;
+  // Answers go back to rinfo.address, always an IP literal: hand literals straight to the send
+  // instead of through dns.lookup, which defers every send by a process.nextTick. A host name (the
+  // bind address may be one) still resolves.
+  const lookup = (address: string, _f: unknown, cb: (err: Error | null, address: string, family: number) => void): void => {
+    if (isIP(address) !== 0) cb(null, address, family);
+    else dns.lookup(address, { family }, cb);
+  };
+  const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: lookup as unknown as dgram.SocketOptions['lookup'] });
   let listening = false;
 
   const onSent = (err: Error | null): void => {

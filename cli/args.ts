@@ -24,20 +24,38 @@ export interface Parsed {
 }
 
 export function parseCommandArgs(argv: string[], spec: Record<string, OptionSpec>, env: NodeJS.ProcessEnv = process.env): Parsed {
+  const parsed = parseCommandArgsCollecting(argv, spec, env);
+  if (parsed.problems.length > 0) throw new UsageError(parsed.problems);
+  return parsed;
+}
+
+/**
+ * Like parseCommandArgs, but returns the problems with the options (unknown ones, missing or
+ * unexpected values) instead of throwing, so a command can report them together with the bad
+ * values it finds itself. A string option takes the next argument even when it starts with a dash
+ * (`--rrl-rate -3` is the value -3, refused by the option's own check).
+ */
+export function parseCommandArgsCollecting(argv: string[], spec: Record<string, OptionSpec>, env: NodeJS.ProcessEnv = process.env): Parsed & { problems: string[] } {
   const options: Record<string, { type: 'string' | 'boolean' }> = { help: { type: 'boolean' } };
   for (const [k, v] of Object.entries(spec)) options[k] = { type: v.type };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError([(err as Error).message]);
+  const problems: string[] = [];
+  const values: Record<string, string | boolean | undefined> = {};
+  const positionals: string[] = [];
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    if (t.kind !== 'option') continue;
+    const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
+    if (o === undefined) problems.push(`unknown option ${t.rawName}`);
+    else if (o.type === 'string' && t.value === undefined) problems.push(`${t.rawName} needs a value`);
+    else if (o.type === 'boolean' && t.inlineValue === true) problems.push(`${t.rawName} takes no value`);
+    else values[t.name] = o.type === 'boolean' ? true : t.value;
   }
-  const values: Record<string, string | boolean | undefined> = { ...parsed.values };
   for (const [k, v] of Object.entries(spec)) {
     if (values[k] === undefined && v.env !== undefined && env[v.env] !== undefined && env[v.env] !== '') values[k] = v.type === 'boolean' ? env[v.env] === '1' || env[v.env] === 'true' : env[v.env];
     if (values[k] === undefined && v.default !== undefined) values[k] = v.default;
   }
-  return { values, positionals: parsed.positionals };
+  return { values, positionals, problems };
 }
 
 export function formatHelp(usage: string, summary: string, spec: Record<string, OptionSpec>): string {

@@ -10,7 +10,7 @@ import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import type { ZoneReader } from '../zone-store/types.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { defaultSigningThreads, startServer, type ServeConfig } from '../server/main.js';
-import { parseCommandArgs, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
+import { parseCommandArgsCollecting, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
 import { ensureAdminToken, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE, DEMO_ZONE } from './demo-zone.js';
 import { acquireWriterLock, isAlive } from './writer-lock.js';
@@ -51,8 +51,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ServeConfig {
-  const { values, positionals } = parseCommandArgs(argv, SERVE_OPTIONS, env);
-  const problems: string[] = [];
+  const { values, positionals, problems } = parseCommandArgsCollecting(argv, SERVE_OPTIONS, env);
   const attempt = <T>(f: () => T): T | undefined => {
     try {
       return f();

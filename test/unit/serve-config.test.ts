@@ -81,3 +81,16 @@ describe('idzone serve start-up banner: the query to try', () => {
     assert.equal(tryHint(store, kdig, '127.0.0.1:8053'), `try: ${kdig} ${store.listZones()[0]!.name} SOA +dnssec`);
   });
 });
+
+describe('idzone serve configuration: every problem at once', () => {
+  it('reports unknown options, missing values and bad values together', () => {
+    assert.throws(
+      () => parseServeConfig(['--bogus', '--workers', 'zero', '--dns', 'nope', '--rrl-rate', '-3', '--api'], {}),
+      (e: unknown) => {
+        assert.ok(e instanceof UsageError);
+        for (const p of ['unknown option --bogus', '--api needs a value', '--workers', '--dns', '--rrl-rate']) assert.ok(e.problems.some((x) => x.includes(p)), `${p} in ${e.problems.join(' | ')}`);
+        return true;
+      },
+    );
+  });
+});

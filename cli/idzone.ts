@@ -121,6 +121,12 @@ const ZONE_OPTIONS: Record<string, OptionSpec> = {
   ns: { type: 'string', help: 'create: comma-separated apex NS names (default ns1.<parent>)' },
 };
 
+/** What each zone subcommand accepts: only `create` takes the key and denial options. */
+function zoneOptions(sub: string): Record<string, OptionSpec> {
+  if (sub === 'create') return ZONE_OPTIONS;
+  return { 'data-dir': DATA_DIR };
+}
+
 const ZONE_SUMMARIES: Record<string, string> = {
   create: 'Creates a zone, signed with fresh keys (KSK + ZSK, ECDSA P-256 unless told otherwise), and prints the DS records for the parent. Creates the data directory if needed.',
   list: 'Lists zones with their serial, number of names, signing and denial mode.',
@@ -135,8 +141,8 @@ async function runZone(argv: string[]): Promise<number> {
     help('idzone zone create|list|delete|ds|resign [--data-dir DIR] [NAME]', 'Creates (signed, with fresh keys), lists or deletes zones; "ds" prints the DS records to give to the parent zone; "resign" re-makes every stored signature that is missing, due or made by a key that no longer signs (the server does this in the background).', ZONE_OPTIONS);
     return sub === '--help' ? 0 : 2;
   }
-  const { values, positionals } = parseCommandArgs(rest, ZONE_OPTIONS);
-  if (values['help'] === true) return help(`idzone zone ${sub} [--data-dir DIR] ${sub === 'list' ? '' : 'NAME'}`, ZONE_SUMMARIES[sub] ?? 'Manage zones.', ZONE_OPTIONS);
+  const { values, positionals } = parseCommandArgs(rest, zoneOptions(sub));
+  if (values['help'] === true) return help(`idzone zone ${sub} [--data-dir DIR] ${sub === 'list' ? '' : 'NAME'}`, ZONE_SUMMARIES[sub] ?? 'Manage zones.', zoneOptions(sub));
   const dataDir = String(values['data-dir']);
   if (sub === 'list') {
     const store = openForRead(dataDir);

@@ -40,6 +40,7 @@ export const SERVE_OPTIONS: Record<string, OptionSpec> = {
   'health-access': { type: 'string', env: 'IDZONE_HEALTH_ACCESS', default: 'open', help: '"open" or "token": whether /healthz needs a bearer token' },
   'signature-validity-days': { type: 'string', env: 'IDZONE_SIGNATURE_VALIDITY_DAYS', default: '14', help: 'RRSIG validity; signatures are replaced when a quarter of it is left' },
   'zsk-lifetime-days': { type: 'string', env: 'IDZONE_ZSK_LIFETIME_DAYS', default: '90', help: 'automatic ZSK rollover after this many days (0: never)' },
+  'tcp-connections-per-client': { type: 'string', env: 'IDZONE_TCP_CONNECTIONS_PER_CLIENT', default: '128', help: 'DNS-over-TCP connections one client (an IPv4 address or an IPv6 /64) may hold open per DNS process, of 4096 in all (0: no limit of its own)' },
   'dns-cookies': { type: 'string', env: 'IDZONE_DNS_COOKIES', default: 'on', help: '"on" or "off": DNS cookies (RFC 7873, RFC 9018 server cookies; a valid one exempts a client from rate limiting). The secret is <data-dir>/cookie.secret' },
   'rrl-rate': { type: 'string', env: 'IDZONE_RRL_RATE', default: '0', help: 'response rate limiting: UDP answers per second per client prefix and response class, the rest dropped or slipped (0: off; TCP is never limited)' },
   'rrl-slip': { type: 'string', env: 'IDZONE_RRL_SLIP', default: '2', help: 'every Nth rate-limited UDP answer is sent empty with TC=1, so real clients retry over TCP (0: drop them all)' },
@@ -71,6 +72,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   const signingThreads = attempt(() => (String(values['signing-threads']) === 'auto' ? defaultSigningThreads() : parsePositiveInt(values['signing-threads'], '--signing-threads', 0, 64)));
   const zskDays = attempt(() => parsePositiveInt(values['zsk-lifetime-days'], '--zsk-lifetime-days', 0, 3650));
   const validityDays = attempt(() => parsePositiveInt(values['signature-validity-days'], '--signature-validity-days', 1, 366));
+  const tcpPerClient = attempt(() => parsePositiveInt(values['tcp-connections-per-client'], '--tcp-connections-per-client', 0, 4096));
   const rrl = attempt(() => parseRrl(values));
   const logLevel = String(values['log-level']);
   if (!isLogLevel(logLevel)) problems.push(`--log-level: expected debug, info, warn or error, got "${logLevel}"`);
@@ -83,7 +85,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
   if (cookies !== 'on' && cookies !== 'off') problems.push(`--dns-cookies: expected "on" or "off", got "${cookies}"`);
   const metricsAccess = access('metrics-access');
   const healthAccess = access('health-access');
-  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || mmapMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || rrl === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
+  if (problems.length > 0 || !dns || !api || workers === undefined || cacheMb === undefined || sigMb === undefined || mmapMb === undefined || signingThreads === undefined || zskDays === undefined || validityDays === undefined || tcpPerClient === undefined || rrl === undefined || !isLogLevel(logLevel)) throw new UsageError(problems);
   return {
     dataDir: String(values['data-dir']),
     dns,
@@ -100,6 +102,7 @@ export function parseServeConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     signatureValiditySeconds: validityDays * 86400,
     rrl,
     dnsCookies: cookies !== 'off',
+    tcpConnectionsPerClient: tcpPerClient,
   };
 }
 

@@ -4,7 +4,8 @@
  * listener in single-process mode, IPC from the writer in cluster mode) and drops what the change
  * made stale before the writer's API answers (see event-fanout.ts).
  */
-import type { Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerTotalCounter } from './total-counter.js';
 import type { StoreEvent, ZoneReader } from '../zone-store/types.js';
 import type { LogFn } from './log.js';
 import { AnswerCache } from './query/answer-cache.js';
@@ -19,6 +20,9 @@ import { createTcpTransport, type TcpTransport } from './transport/tcp.js';
 import type { QueryHandler } from './transport/types.js';
 import { createUdpTransport, type UdpTransport } from './transport/udp.js';
 
+/** Default for `idzone serve --tcp-connections-per-client`: 1/32 of the 4096 connections a process takes. */
+export const DEFAULT_TCP_CONNECTIONS_PER_CLIENT = 128;
+
 export interface DnsServiceOptions {
   reader: ZoneReader;
   dnssec: DnssecProvider;
@@ -29,6 +33,8 @@ export interface DnsServiceOptions {
   log: LogFn;
   tcpIdleTimeoutMs?: number;
   tcpMaxConnections?: number;
+  /** Connections one client (IPv4 address, IPv6 /64) may hold; 0 or absent: no limit of its own. */
+  tcpMaxConnectionsPerClient?: number;
   /** True when the reader is a separate read-only handle that must reload the catalog on events. */
   refreshOnEvents: boolean;
   /** Response rate limiting of UDP answers; absent or rate 0: off. */
@@ -59,6 +65,7 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
   const stopRrlLog = rrl === undefined ? () => undefined : logRateLimiting(rrl, opts.log);
   const onError = (err: unknown, where: string): void => opts.log('warn', 'transport error', { where, err: String(err) });
   const { udp, tcp, port } = await listenBoth(opts, handler, onError);
+  registerTcpMetrics(opts.registry, tcp);
   return {
     handler,
     cache,
@@ -69,6 +76,45 @@ export async function startDnsService(opts: DnsServiceOptions): Promise<DnsServi
       await Promise.all([udp.close(), tcp.close()]);
     },
   };
+}
+
+/** The TCP listener's connection counts, read at scrape time (the transport keeps plain numbers). */
+function registerTcpMetrics(registry: Registry, tcp: TcpTransport): void {
+  new Gauge({
+    name: 'idzone_dns_tcp_connections',
+    help: 'DNS-over-TCP connections open',
+    registers: [registry],
+    collect() {
+      this.set(tcp.stats().connectionsOpen);
+    },
+  });
+  registerTotalCounter(registry, 'idzone_dns_tcp_accepted_total', 'DNS-over-TCP connections accepted', () => tcp.stats().connectionsAccepted);
+  let refused = { limit: 0, 'per-client': 0 };
+  new Counter({
+    name: 'idzone_dns_tcp_refused_total',
+    help: 'DNS-over-TCP connections closed at accept: all 4096 taken (limit), or the client already holds --tcp-connections-per-client (per-client)',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const s = tcp.stats();
+      const now = { limit: s.connectionsRejected - s.connectionsRejectedPerClient, 'per-client': s.connectionsRejectedPerClient };
+      for (const k of ['limit', 'per-client'] as const) if (now[k] > refused[k]) this.inc({ reason: k }, now[k] - refused[k]);
+      refused = now;
+    },
+  });
+  let closed = { idle: 0, 'zero-length': 0, 'input-budget': 0 };
+  new Counter({
+    name: 'idzone_dns_tcp_closed_total',
+    help: 'DNS-over-TCP connections closed by the server: idle timeout, a zero-length message, or a partial message over the shared input budget',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      const s = tcp.stats();
+      const now = { idle: s.closedByIdleTimeout, 'zero-length': s.closedByZeroLength, 'input-budget': s.closedByInputBudget };
+      for (const k of ['idle', 'zero-length', 'input-budget'] as const) if (now[k] > closed[k]) this.inc({ reason: k }, now[k] - closed[k]);
+      closed = now;
+    },
+  });
 }
 
 /** A warning per period in which answers were limited (an attack, or a limit set too low). */
@@ -100,6 +146,7 @@ async function listenBoth(opts: DnsServiceOptions, handler: QueryHandler, onErro
     const tcpOpts: Parameters<typeof createTcpTransport>[0] = { host: opts.host, port, handler, onError };
     if (opts.tcpIdleTimeoutMs !== undefined) tcpOpts.idleTimeoutMs = opts.tcpIdleTimeoutMs;
     if (opts.tcpMaxConnections !== undefined) tcpOpts.maxConnections = opts.tcpMaxConnections;
+    if (opts.tcpMaxConnectionsPerClient !== undefined && opts.tcpMaxConnectionsPerClient > 0) tcpOpts.maxConnectionsPerClient = opts.tcpMaxConnectionsPerClient;
     const tcp = createTcpTransport(tcpOpts);
     try {
       await tcp.listen();

@@ -26,7 +26,7 @@ import { KeyService } from './dnssec/key-service.js';
 import { Resigner } from './dnssec/resigner.js';
 import { RolloverService } from './dnssec/rollover-service.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
-import { startDnsService, type DnsService } from './dns-service.js';
+import { DEFAULT_TCP_CONNECTIONS_PER_CLIENT, startDnsService, type DnsService } from './dns-service.js';
 import { EventFanout } from './event-fanout.js';
 import { loadOrCreateCookieSecret } from './cookie-secret.js';
 import type { LogFn, LogLevel } from './log.js';
@@ -59,6 +59,8 @@ export interface ServeConfig {
   rrl?: RrlConfig;
   /** DNS cookies (RFC 7873, RFC 9018), on unless false; the secret is `<data-dir>/cookie.secret`. */
   dnsCookies?: boolean;
+  /** DNS-over-TCP connections one client (IPv4 address, IPv6 /64) may hold per DNS process; 0: no limit. Default 128. */
+  tcpConnectionsPerClient?: number;
 }
 
 /**
@@ -135,7 +137,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registerDnssecMetrics(registry, sigCache, sigCounts, pool);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
     const service: DnsService = await startDnsService({
-      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl, cookieSecret,
+      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl, cookieSecret, tcpMaxConnectionsPerClient: cfg.tcpConnectionsPerClient ?? DEFAULT_TCP_CONNECTIONS_PER_CLIENT,
     });
     store.onEvent((e) => service.applyEvent(e));
     dns = service.address();

@@ -10,7 +10,7 @@ import { SERVER_ADMISSION_WINDOW, SignatureCache } from '../signer/signature-cac
 import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import { registerDnssecMetrics } from './dnssec/dnssec-metrics.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
-import { startDnsService } from './dns-service.js';
+import { DEFAULT_TCP_CONNECTIONS_PER_CLIENT, startDnsService } from './dns-service.js';
 import { isEventMessage, type AckMessage } from './event-fanout.js';
 import { createLogger } from './log.js';
 import { clock, createSigningPool, signerOptionsOf, type ServeConfig } from './main.js';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const pool = createSigningPool(cfg, log);
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
-  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl, cookieSecret: cfg.dnsCookies === false ? undefined : readCookieSecret(join(cfg.dataDir, COOKIE_SECRET_FILE)) });
+  const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl, tcpMaxConnectionsPerClient: cfg.tcpConnectionsPerClient ?? DEFAULT_TCP_CONNECTIONS_PER_CLIENT, cookieSecret: cfg.dnsCookies === false ? undefined : readCookieSecret(join(cfg.dataDir, COOKIE_SECRET_FILE)) });
   process.on('message', (m: unknown) => {
     if (!isEventMessage(m)) return;
     dns.applyEvent(m.event);

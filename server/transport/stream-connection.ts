@@ -8,7 +8,12 @@
  *   trickles bytes, or announces a length it never sends, is closed when it expires;
  * - unprocessed input is at most one read chunk plus one partial message (≤ 65537 octets), since
  *   every complete message is handled at once and reading stops while output is blocked; partial
- *   input is gathered in a buffer that grows by doubling, so trickled bytes are copied O(1) times;
+ *   input is gathered in a buffer that grows by doubling, so trickled bytes are copied O(1) times,
+ *   but never past the length the message announced;
+ * - input held beyond SMALL_INPUT (a query is a few hundred octets) counts against a budget shared
+ *   by every connection of the server (`inputBudget`): a connection whose partial message would
+ *   take more than is left is closed, so thousands of connections announcing 64 KiB messages
+ *   cannot hold hundreds of MB, and queries of ordinary size are never refused for it;
  * - when the socket's queued output passes `maxWriteBuffer`, reading and processing pause until
  *   it drains (a client that does not read its answers is eventually dropped by the idle timer);
  * - a zero-length message closes the connection.
@@ -28,7 +33,12 @@ export interface StreamHost {
   /** Idle timeout to apply now (shorter when the server is loaded). */
   idleTimeoutMs(): number;
   onClosed(conn: StreamConnection): void;
+  /** Input held by all connections beyond SMALL_INPUT each changed by `delta` octets; false: over budget. */
+  holdInput(delta: number): boolean;
 }
+
+/** Input a connection may hold without drawing on the shared budget. */
+export const SMALL_INPUT = 4096;
 
 const MAX_FRAME = 65535;
 /** First size of an owned input buffer: one typical query, so trickled bytes do not reallocate per byte. */
@@ -46,6 +56,8 @@ export class StreamConnection {
   private timerMs: number;
   private done = false;
   private blocked = false;
+  /** Octets of input this connection counts against the shared budget (its buffer beyond SMALL_INPUT). */
+  private held = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -84,6 +96,19 @@ export class StreamConnection {
       this.owned = false;
     } else this.append(chunk);
     this.pump();
+    this.account();
+  }
+
+  /** Brings the shared input budget up to date with what this connection holds; closes it when over. */
+  private account(): void {
+    const now = this.buf === null ? 0 : Math.max(0, this.buf.length - SMALL_INPUT);
+    if (now === this.held) return;
+    const ok = this.host.holdInput(now - this.held);
+    this.held = now;
+    if (!ok && now > 0) {
+      this.host.stats.closedByInputBudget++;
+      this.destroy();
+    }
   }
 
   /**
@@ -99,7 +124,9 @@ export class StreamConnection {
       return;
     }
     const pending = this.end - this.start;
-    const grown = Buffer.allocUnsafe(Math.max(pending + chunk.length, 2 * pending, MIN_GROWTH));
+    // Doubling stops at the announced message (length prefix included) when the prefix is here.
+    const cap = pending >= 2 ? 2 + buf.readUInt16BE(this.start) : 2 + MAX_FRAME;
+    const grown = Buffer.allocUnsafe(Math.max(pending + chunk.length, Math.min(Math.max(2 * pending, MIN_GROWTH), cap)));
     buf.copy(grown, 0, this.start, this.end);
     chunk.copy(grown, pending);
     this.buf = grown;
@@ -250,6 +277,7 @@ export class StreamConnection {
   private stop(): void {
     this.done = true;
     this.buf = null;
+    this.account();
   }
 
   private onSocketError(err: Error): void {

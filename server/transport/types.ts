@@ -58,10 +58,16 @@ export interface TcpStats {
   handlerErrors: number;
   connectionsAccepted: number;
   connectionsOpen: number;
-  /** Refused at accept: total or per-address limit reached. */
+  /** Refused at accept: total or per-client limit reached. */
   connectionsRejected: number;
+  /** Of those, refused because the client already held maxConnectionsPerClient. */
+  connectionsRejectedPerClient: number;
   closedByIdleTimeout: number;
   closedByZeroLength: number;
+  /** Closed because a partial message would have taken more than the shared input budget left. */
+  closedByInputBudget: number;
+  /** Partial input held beyond the per-connection allowance (stats() only). */
+  inputHeldBytes?: number;
   /** Responses not sent because they were empty or longer than 65535 octets. */
   oversizeResponses: number;
   socketErrors: number;
@@ -76,8 +82,10 @@ export function newTcpStats(): TcpStats {
     connectionsAccepted: 0,
     connectionsOpen: 0,
     connectionsRejected: 0,
+    connectionsRejectedPerClient: 0,
     closedByIdleTimeout: 0,
     closedByZeroLength: 0,
+    closedByInputBudget: 0,
     oversizeResponses: 0,
     socketErrors: 0,
   };

@@ -20,6 +20,10 @@ const FAMILIES = [
   'idzone_dns_rate_limited_total',
   'idzone_api_zone_names',
   'idzone_api_zone_records',
+  'idzone_dns_tcp_connections',
+  'idzone_dns_tcp_accepted_total',
+  'idzone_dns_tcp_refused_total',
+  'idzone_dns_tcp_closed_total',
 ];
 
 for (const workers of [1, 2]) {
@@ -50,6 +54,7 @@ for (const workers of [1, 2]) {
       const nx = /idzone_dns_queries_total\{transport="udp",qtype="TLSA",rcode="NXDOMAIN"\} (\d+)/.exec(text);
       assert.ok(nx !== null && Number(nx[1]) >= 10, 'NXDOMAIN answers over UDP are counted');
       assert.match(text, /idzone_dns_queries_total\{transport="tcp",qtype="TLSA",rcode="NOERROR"\} [1-9]/);
+      assert.match(text, /\nidzone_dns_tcp_accepted_total [1-9]/, 'the kdig +tcp connection is counted');
       const q = /idzone_dnssec_signatures_total\{when="query"\} (\d+)/.exec(text);
       assert.ok(q !== null && Number(q[1]) >= 10, 'each random NXDOMAIN made a fresh NSEC3 cover signature');
       assert.match(text, /idzone_dnssec_signatures_total\{when="write"\} [1-9]/);

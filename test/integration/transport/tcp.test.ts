@@ -159,14 +159,41 @@ describe('transport/tcp', function () {
     assert.equal(tcp.stats().closedByZeroLength, 1);
   });
 
-  it('closes connections beyond maxConnections and maxConnectionsPerIp at once', async () => {
-    tcp = await start({ idleTimeoutMs: 5000, maxConnections: 100, maxConnectionsPerIp: 3 });
+  it('closes connections beyond maxConnections and maxConnectionsPerClient at once', async () => {
+    tcp = await start({ idleTimeoutMs: 5000, maxConnections: 100, maxConnectionsPerClient: 3 });
     const kept = [await connect(tcp), await connect(tcp), await connect(tcp)];
     const extra = await connect(tcp);
     await extra.waitClosed(1000);
     assert.equal(tcp.stats().connectionsRejected, 1);
+    assert.equal(tcp.stats().connectionsRejectedPerClient, 1);
     kept[0]!.send(frame(buildQuery({ id: 5, name: 'example.com' })));
     assert.equal(headerOf((await kept[0]!.waitFor(1))[0]!).id, 5);
+  });
+
+  it('closes a connection whose partial message would pass the shared input budget, and only that one', async () => {
+    tcp = await start({ idleTimeoutMs: 5000, inputBudgetBytes: 100_000 });
+    // Each announces a 65,535-octet message and sends 50,000 octets of it: about 46 KB each beyond
+    // the per-connection allowance, so the third passes the budget.
+    const hogs = [await connect(tcp), await connect(tcp), await connect(tcp)];
+    const part = Buffer.alloc(50_000, 7);
+    part.writeUInt16BE(65535, 0);
+    for (const h of hogs) {
+      h.send(part);
+      await sleep(50);
+    }
+    await hogs[2]!.waitClosed(2000);
+    assert.equal(tcp.stats().closedByInputBudget, 1);
+    assert.ok(!hogs[0]!.socket.destroyed && !hogs[1]!.socket.destroyed, 'the first two still open');
+    // A query of ordinary size is answered all the same, even split across packets.
+    const c = await connect(tcp);
+    const q = frame(buildQuery({ id: 77, name: 'small.example.com' }));
+    c.send(q.subarray(0, 5));
+    await sleep(20);
+    c.send(q.subarray(5));
+    assert.equal(headerOf((await c.waitFor(1))[0]!).id, 77);
+    for (const h of hogs) h.destroy();
+    await sleep(100);
+    assert.equal(tcp.stats().inputHeldBytes, 0, 'closing gives the budget back');
   });
 
   it('survives handler exceptions and responses that cannot be framed', async () => {

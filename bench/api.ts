@@ -23,7 +23,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { benchEnvironment, fmt, formatTable, percentiles, progress, writeJsonReport } from './bench-report.js';
 import { ApiClient, RawHttpClient, renderNdjson, waitForApi, type WriteClient } from './api-client.js';
 import { deviceLine, tlsaDigest } from './fleet-data.js';
-import { freePort, runIdzoneOk, spawnServer, type ServerProcess } from './server-process.js';
+import { freePort, processTreeCpuSeconds, runIdzoneOk, spawnServer, type ServerProcess } from './server-process.js';
 import { measureReadAfterWrite, type RawReport } from './read-after-write.js';
 
 const SIGNED_ZONE = (w: number): string => `_device.w${w}.apibench.example.`;
@@ -88,6 +88,13 @@ interface WriteRate {
   seconds: number;
   perSecond: number;
   latencyMs: ReturnType<typeof percentiles>;
+  /**
+   * CPU time per successful request, from /proc (server: the process tree, every thread) and from
+   * process.cpuUsage() (this process: the client). Sequentially, 1 / perSecond minus both is time
+   * neither side was running: the loopback hops and the wake-ups of two idle vCPUs.
+   */
+  serverCpuUs?: number;
+  clientCpuUs?: number;
 }
 
 /**
@@ -218,7 +225,14 @@ async function measureWorkers(dataDir: string, token: string, workers: number, o
       progress(`workers=${workers}: ${op} x ${indices.length}, ${clients} client(s), ${kind}`);
       // One socket for the sequential phases: a fresh client so its agent holds exactly one.
       const c: WriteClient = kind === 'lean' ? new RawHttpClient('127.0.0.1', run.apiPort, token) : clients === 1 ? new ApiClient(run.baseUrl, token, 1) : api;
+      const server0 = processTreeCpuSeconds(run.server.pid);
+      const client0 = process.cpuUsage();
       const { rate, succeeded } = await writeRate(c, kind, op, zone, indices, clients, o.phaseSeconds, prefix);
+      const client = process.cpuUsage(client0);
+      if (rate.done > 0) {
+        rate.serverCpuUs = ((processTreeCpuSeconds(run.server.pid) - server0) * 1e6) / rate.done;
+        rate.clientCpuUs = (client.user + client.system) / rate.done;
+      }
       writes.push(rate);
       if (c !== api) c.close();
       return succeeded;
@@ -254,6 +268,8 @@ function summarise(reports: WorkerReport[]): string {
     rows.push([label, ...cells, clients === 1 ? '>= 2,000/s' : '']);
     const p = reports.map((r) => pick(r)?.latencyMs);
     rows.push(['  latency median / p99', ...p.map((x) => (x === undefined ? '-' : `${x.median.toFixed(1)} / ${x.p99.toFixed(1)} ms`)), '']);
+    const cpu = (w: WriteRate | undefined): string => (w?.serverCpuUs === undefined || w.clientCpuUs === undefined ? '-' : `${fmt.int(w.serverCpuUs)} / ${fmt.int(w.clientCpuUs)} µs`);
+    rows.push(['  CPU per request, server / client', ...reports.map((r) => cpu(pick(r))), '']);
   };
   writeRow('PUT', 1);
   writeRow('DELETE', 1);

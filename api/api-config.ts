@@ -19,6 +19,11 @@ export interface ApiConfig {
   readonly healthAccess: 'open' | 'token';
   /** Socket inactivity limit in ms: bounds slow clients that stop sending mid-body. */
   readonly idleTimeoutMs: number;
+  /**
+   * Open API connections beyond which new ones are closed at once: clients that trickle headers for
+   * the 30 s header deadline cannot take the process's file descriptors from DNS over TCP.
+   */
+  readonly maxConnections: number;
 }
 
 export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
@@ -31,15 +36,17 @@ export const DEFAULT_API_CONFIG: ApiConfig = Object.freeze({
   metricsAccess: 'open',
   healthAccess: 'open',
   idleTimeoutMs: 60_000,
+  maxConnections: 1024,
 });
 
-type IntKey = 'maxBodyBytes' | 'importMaxLineBytes' | 'importBatchSize' | 'importMaxReportedRejections' | 'idleTimeoutMs';
+type IntKey = 'maxBodyBytes' | 'importMaxLineBytes' | 'importBatchSize' | 'importMaxReportedRejections' | 'idleTimeoutMs' | 'maxConnections';
 const INT_RANGES: Readonly<Record<IntKey, readonly [number, number]>> = {
   maxBodyBytes: [1024, 1024 * 1024 * 1024],
   importMaxLineBytes: [256, 16 * 1024 * 1024],
   importBatchSize: [1, 1_000_000],
   importMaxReportedRejections: [0, 10_000_000],
   idleTimeoutMs: [1000, 3_600_000],
+  maxConnections: [1, 100_000],
 };
 const ACCESS_KEYS = ['metricsAccess', 'healthAccess'] as const;
 

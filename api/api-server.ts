@@ -63,6 +63,7 @@ function configureServer(server: Server, deps: ApiDeps): Server {
   server.headersTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.setTimeout(deps.config.idleTimeoutMs);
+  server.maxConnections = deps.config.maxConnections;
   return server;
 }
 

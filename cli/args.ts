@@ -48,6 +48,7 @@ export function parseCommandArgsCollecting(argv: string[], spec: Record<string, 
     const o = Object.hasOwn(options, t.name) ? options[t.name] : undefined;
     if (o === undefined) problems.push(`unknown option ${t.rawName}`);
     else if (o.type === 'string' && t.value === undefined) problems.push(`${t.rawName} needs a value`);
+    else if (o.type === 'string' && t.inlineValue === false && t.value.startsWith('-') && !/^-\d/.test(t.value)) problems.push(`${t.rawName} needs a value (got the option ${t.value}; a value starting with '-' is written ${t.rawName}=${t.value})`);
     else if (o.type === 'boolean' && t.inlineValue === true) problems.push(`${t.rawName} takes no value`);
     else values[t.name] = o.type === 'boolean' ? true : t.value;
   }

@@ -96,7 +96,24 @@ export class StreamConnection {
       this.owned = false;
     } else this.append(chunk);
     this.pump();
+    this.compact();
     this.account();
+  }
+
+  /** A small partial message left at the end of a large buffer (a read chunk) moves to its own buffer. */
+  private compact(): void {
+    const buf = this.buf;
+    if (buf === null || this.done || buf.length <= SMALL_INPUT) return;
+    const pending = this.end - this.start;
+    const cap = pending >= 2 ? 2 + buf.readUInt16BE(this.start) : 2 + MAX_FRAME;
+    const size = Math.max(pending, Math.min(MIN_GROWTH, cap));
+    if (this.blocked || size > SMALL_INPUT) return;
+    const own = Buffer.allocUnsafe(size);
+    buf.copy(own, 0, this.start, this.end);
+    this.buf = own;
+    this.start = 0;
+    this.end = pending;
+    this.owned = true;
   }
 
   /** Brings the shared input budget up to date with what this connection holds; closes it when over. */
@@ -140,6 +157,10 @@ export class StreamConnection {
     this.blocked = false;
     this.socket.resume();
     this.pump();
+    if (!this.done) {
+      this.compact();
+      this.account();
+    }
   }
 
   /** Handles complete messages in batches until input runs out or output backs up. */

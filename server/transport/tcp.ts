@@ -135,14 +135,16 @@ export function createTcpTransport(opts: TcpTransportOptions): TcpTransport {
 
 /**
  * What counts as one client for maxConnectionsPerClient: an IPv4 address (also when IPv4-mapped),
- * or the /64 of an IPv6 address, the block one host or one home network is given.
+ * or the /64 of an IPv6 address, the block one host or one home network is given (with its zone
+ * index for a scoped address: fe80::/64 on two interfaces are two networks).
  */
 export function clientKey(address: string): string {
   if (isIPv4(address)) return address;
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped !== null) return mapped[1]!;
   if (!isIPv6(address)) return address;
-  const bare = address.split('%')[0]!.toLowerCase();
+  const [bare0 = '', scope] = address.split('%');
+  const bare = bare0.toLowerCase();
   const [head = '', tail] = bare.split('::');
   const groups = head === '' ? [] : head.split(':');
   if (tail !== undefined) {
@@ -150,7 +152,8 @@ export function clientKey(address: string): string {
     while (groups.length + rest.length < 8) groups.push('0');
     groups.push(...rest);
   }
-  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64';
+  // A link-local /64 is a different network on each interface: the zone index stays in the key.
+  return groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':') + '::/64' + (scope !== undefined ? `%${scope}` : '');
 }
 
 function listen(server: net.Server, opts: TcpTransportOptions): Promise<void> {

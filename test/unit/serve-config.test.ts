@@ -93,4 +93,12 @@ describe('idzone serve configuration: every problem at once', () => {
       },
     );
   });
+
+  it('never takes the next option as a value: --data-dir --log-level debug is refused, not a directory named --log-level', () => {
+    assert.throws(
+      () => parseServeConfig(['--data-dir', '--log-level', 'debug'], {}),
+      (e: unknown) => e instanceof UsageError && e.problems.some((x) => x.includes('--data-dir needs a value')),
+    );
+    assert.equal(parseServeConfig(['--data-dir=--odd-name'], {}).dataDir, '--odd-name');
+  });
 });

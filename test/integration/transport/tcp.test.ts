@@ -196,6 +196,42 @@ describe('transport/tcp', function () {
     assert.equal(tcp.stats().inputHeldBytes, 0, 'closing gives the budget back');
   });
 
+  it('never charges a pipelining client for the small partial query a large read ends with', async () => {
+    // The budget is all but gone; a resolver's 120 pipelined queries in one write (over 4 KiB)
+    // end with half of one: that half moves to a buffer of its own and costs nothing.
+    tcp = await start({ idleTimeoutMs: 5000, inputBudgetBytes: 1 });
+    const c = await connect(tcp);
+    const frames = Array.from({ length: 120 }, (_, i) => frame(buildQuery({ id: 3000 + i, name: `pipelined${i}.example.com` })));
+    const all = Buffer.concat(frames);
+    const cut = all.length - 10;
+    assert.ok(cut > 4096);
+    c.send(all.subarray(0, cut));
+    await sleep(100);
+    assert.equal(tcp.stats().inputHeldBytes, 0);
+    c.send(all.subarray(cut));
+    const answers = await c.waitFor(120);
+    assert.deepEqual(answers.map((a) => headerOf(a).id), Array.from({ length: 120 }, (_, i) => 3000 + i));
+    assert.equal(tcp.stats().closedByInputBudget, 0);
+  });
+
+  it('gives the budget back once a connection blocked on output drains', async () => {
+    const big: QueryHandler = (msg) => {
+      const out = Buffer.alloc(32 * 1024);
+      msg.copy(out, 0, 0, 2);
+      return out;
+    };
+    tcp = await start({ idleTimeoutMs: 8000, maxWriteBuffer: 64 * 1024 }, big);
+    const c = await connect(tcp);
+    c.socket.pause();
+    c.send(Buffer.concat(Array.from({ length: 400 }, (_, i) => frame(buildQuery({ id: i, name: `d${i}.example.com` })))));
+    await sleep(300);
+    assert.ok(tcp.stats().inputHeldBytes! > 0, 'unprocessed queries are held while output is blocked');
+    c.socket.resume();
+    await c.waitFor(400, 10_000);
+    await sleep(100);
+    assert.equal(tcp.stats().inputHeldBytes, 0);
+  });
+
   it('survives handler exceptions and responses that cannot be framed', async () => {
     const errors: string[] = [];
     const handler: QueryHandler = (msg, ctx) => {

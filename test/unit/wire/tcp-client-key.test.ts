@@ -17,7 +17,8 @@ describe('transport/tcp clientKey', () => {
     assert.equal(clientKey('2001:0db8:0001:0002::99'), '2001:db8:1:2::/64');
     assert.equal(clientKey('2001:DB8:1:2::1'), '2001:db8:1:2::/64');
     assert.equal(clientKey('::1'), '0:0:0:0::/64');
-    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64');
+    assert.equal(clientKey('fe80::1%eth0'), 'fe80:0:0:0::/64%eth0');
+    assert.notEqual(clientKey('fe80::1%eth0'), clientKey('fe80::1%eth1'));
     assert.equal(clientKey('2001:db8::'), '2001:db8:0:0::/64');
     assert.notEqual(clientKey('2001:db8:1:2::1'), clientKey('2001:db8:1:3::1'));
   });

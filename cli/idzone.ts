@@ -145,6 +145,7 @@ async function runZone(argv: string[]): Promise<number> {
   if (values['help'] === true) return help(`idzone zone ${sub} [--data-dir DIR] ${sub === 'list' ? '' : 'NAME'}`, ZONE_SUMMARIES[sub] ?? 'Manage zones.', zoneOptions(sub));
   const dataDir = String(values['data-dir']);
   if (sub === 'list') {
+    noPositionals('zone list', positionals);
     const store = openForRead(dataDir);
     try {
       for (const z of store.listZones()) process.stdout.write(`${z.name}\tserial ${z.serial}\t${store.countNames(z)} names\t${store.countRecords(z) ?? '?'} records\t${z.settings.signed ? 'signed' : 'unsigned'}\t${z.settings.denial}\n`);
@@ -200,6 +201,10 @@ function resignZone(dataDir: string, store: SqliteZoneStore, name: string): void
   if (r === undefined) throw new UsageError([`re-signing ${name} stopped: the zone or its keys went away`]);
   const rate = r.seconds > 0 ? Math.round(signatures / r.seconds) : signatures;
   process.stdout.write(`${name}: ${r.scanned} names checked, ${r.resigned} re-signed (${signatures} signatures) in ${r.seconds.toFixed(1)} s, ${rate} signatures/s\n`);
+}
+
+function noPositionals(command: string, positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError([`${command}: unexpected argument(s): ${positionals.join(' ')}`]);
 }
 
 function zoneArg(positionals: string[], sub: string): string {
@@ -274,9 +279,10 @@ async function runImportCommand(argv: string[]): Promise<number> {
 
 async function runExportCommand(argv: string[]): Promise<number> {
   const spec = { 'data-dir': DATA_DIR, zone: { type: 'string', help: 'zone to export (required)' } } satisfies Record<string, OptionSpec>;
-  const { values } = parseCommandArgs(argv, spec);
+  const { values, positionals } = parseCommandArgs(argv, spec);
   if (values['help'] === true) return help('idzone export --data-dir DIR --zone ZONE', 'Prints the zone as zone-file text (owner TTL IN TYPE RDATA), SOA and NS first. Safe while the server runs.', spec);
   if (typeof values['zone'] !== 'string') throw new UsageError(['export: --zone is required']);
+  noPositionals('export', positionals);
   const store = openForRead(String(values['data-dir']));
   try {
     await runExport({ store, zone: parseName(values['zone']), out: process.stdout });
@@ -299,9 +305,11 @@ function runToken(argv: string[]): number {
     help('idzone token create --data-dir DIR --zone Z [--write] [--admin]', 'Prints a new API bearer token; only its SHA-256 is stored.', spec);
     return sub === '--help' ? 0 : 2;
   }
-  const { values } = parseCommandArgs(rest, spec);
+  const { values, positionals } = parseCommandArgs(rest, spec);
   if (values['help'] === true) return help('idzone token create --data-dir DIR --zone Z [--write] [--admin]', 'Prints a new API bearer token; only its SHA-256 is stored.', spec);
   if (typeof values['zone'] !== 'string') throw new UsageError(['token create: --zone is required']);
+  // `--write false` must not grant writes with "false" left unread: nothing is taken positionally.
+  noPositionals('token create', positionals);
   const zones = values['zone'] === '*' ? ['*'] : values['zone'].split(',').map((z) => parseName(z));
   // Tokens do not affect DNS answers, so creating one beside a running server is safe.
   const store = openSqliteStore(String(values['data-dir']), { create: false });

@@ -74,8 +74,9 @@ export class AnswerCache {
     this.doorkeeperSize = doorkeeperSize;
   }
 
-  static key(qname: string, qtype: number, dnssecOk: boolean, edns: boolean): string {
-    return `${qname}|${qtype}|${dnssecOk ? 1 : 0}${edns ? 1 : 0}`;
+  /** `compactOk`: the query's CO flag (RFC 9824 §5.1), which the answer's OPT echoes and which can change its rcode. */
+  static key(qname: string, qtype: number, dnssecOk: boolean, edns: boolean, compactOk = false): string {
+    return `${qname}|${qtype}|${dnssecOk ? 1 : 0}${edns ? 1 : 0}${compactOk ? 1 : ''}`;
   }
 
   /** The cached message for `key`, or undefined. The caller must copy before patching. */

@@ -20,6 +20,8 @@ export interface PlanInput {
   signing: ZoneSigning | undefined;
   /** DO=1: add RRSIGs and denial proofs (RFC 3225, RFC 4035 §3.1). */
   dnssecOk: boolean;
+  /** DO=1 and CO=1 (RFC 9824 §5.1): a compact denial of a name that does not exist says NXDOMAIN. */
+  compactOk?: boolean;
 }
 
 type SplitInput = PlanInput & { apexSigning: ZoneSigning | undefined };
@@ -133,8 +135,9 @@ function planWildcard(input: SplitInput, ce: string, ceNode: StoredNode | undefi
 
 function planNxdomain(input: SplitInput, ce: string, ceNode: StoredNode | undefined, nc: string): AnswerPlan {
   const compact = input.zone.settings.denial === 'compact' && input.signing !== undefined;
-  // RFC 9824 §3.1: compact denial answers NOERROR; DO=0 queries keep the real rcode (§5).
-  const plan = emptyPlan(compact ? Rcode.NOERROR : Rcode.NXDOMAIN, true);
+  // RFC 9824 §3.1: compact denial answers NOERROR; DO=0 queries keep the real rcode (§5), and so
+  // do queries that set Compact Answers OK (§5.1), beside the same NXNAME proof.
+  const plan = emptyPlan(compact && input.compactOk !== true ? Rcode.NOERROR : Rcode.NXDOMAIN, true);
   plan.cacheScope = 'zone';
   addNegativeSoa(plan, input);
   if (input.signing === undefined) return plan;

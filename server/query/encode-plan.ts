@@ -35,7 +35,7 @@ export function encodePlan(b: EncodeBuffers, q: ParsedQuery, plan: AnswerPlan, t
   w.begin(q, { aa: plan.aa, rcode: plan.rcode }, MAX_MESSAGE_SIZE);
   if (q.edns !== undefined) {
     const options = plan.ede !== undefined ? [encodeEdeOption(plan.ede.code, plan.ede.text)] : [];
-    w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do, options });
+    w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do, co: q.edns.co === true, options });
   }
   const fits = addAll(w, Section.ANSWER, plan.answer) && addAll(w, Section.AUTHORITY, plan.authority) && addAll(w, Section.ADDITIONAL, plan.additional);
   if (!fits) {
@@ -60,7 +60,7 @@ export function encodeBlock(apex: string, records: readonly PlanRecord[]): Recor
 export function encodeFromBlocks(b: EncodeBuffers, q: ParsedQuery, rcode: number, head: RecordBlock, middle: readonly PlanRecord[], tail: RecordBlock, transport: Transport): Buffer | undefined {
   const w = b.writer;
   w.begin(q, { aa: true, rcode }, MAX_MESSAGE_SIZE);
-  if (q.edns !== undefined) w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do });
+  if (q.edns !== undefined) w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do, co: q.edns.co === true });
   if (!w.addBlock(Section.AUTHORITY, head) || !addAll(w, Section.AUTHORITY, middle) || !w.addBlock(Section.AUTHORITY, tail)) return undefined;
   const full = w.finish();
   return full.length <= responseSizeLimit(transport, q.edns) ? full : truncatedResponse(b, q, true, rcode);
@@ -75,7 +75,7 @@ function addAll(w: ResponseWriter, section: SectionId, records: readonly PlanRec
 function truncatedResponse(b: EncodeBuffers, q: ParsedQuery, aa: boolean, rcode: number): Buffer {
   const w = b.writer;
   w.begin(q, { aa, rcode }, MAX_MESSAGE_SIZE);
-  if (q.edns !== undefined) w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do });
+  if (q.edns !== undefined) w.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: q.edns.do, co: q.edns.co === true });
   w.setTc();
   return w.finish();
 }

@@ -166,7 +166,7 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
   const policy = checkPolicy(q, deps.reader);
   if (policy !== undefined) return errorAnswer(buffers, q, policy.rcode, policy.ede, limit);
   const dnssecOk = q.edns?.do === true;
-  const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined);
+  const key = AnswerCache.key(q.qname, q.qtype * 65536 + q.qclass, dnssecOk, q.edns !== undefined, q.edns?.co === true);
   const cached = deps.cache.get(key);
   if (cached !== undefined) {
     // The class the answer was cached with (a cached wildcard answer stays in its encloser's
@@ -196,7 +196,7 @@ function answer(deps: PipelineDeps, buffers: EncodeBuffers, q: ParsedQuery, ctx:
     if (limited !== undefined) return limited;
   }
   const respond = (cache: boolean): Answered => {
-    const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk }, outcome);
+    const plan = buildPlan({ zone, qname: q.qname, qtype: q.qtype, signing, dnssecOk, compactOk: dnssecOk && q.edns?.co === true }, outcome);
     plan.zone = zone.name;
     const { bytes, full } = encodePlan(buffers, q, plan, ctx.transport);
     if (cache && full !== undefined && plan.cacheScope !== 'none') deps.cache.set(key, q.qname, zone.name, plan.cacheScope, full, rrlKey, () => firstSignatureExpiration(plan.answer, plan.authority, plan.additional));

@@ -289,7 +289,7 @@ function readOpt(msg: Buffer, owner: number, nameEnd: number, s: Sections, secti
   const ttl = msg.readUInt32BE(nameEnd + 4);
   const rdStart = nameEnd + 10;
   // Recorded before its options are read, so a FORMERR for a bad option still carries an OPT.
-  const edns: EdnsInfo = { udpSize: msg.readUInt16BE(nameEnd + 2), version: (ttl >>> 16) & 0xff, do: (ttl & 0x8000) !== 0, options: [] };
+  const edns: EdnsInfo = { udpSize: msg.readUInt16BE(nameEnd + 2), version: (ttl >>> 16) & 0xff, do: (ttl & 0x8000) !== 0, co: (ttl & 0x4000) !== 0, options: [] };
   s.edns = edns;
   readOptions(msg, rdStart, rdStart + msg.readUInt16BE(nameEnd + 8), edns.options);
 }

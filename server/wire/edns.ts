@@ -17,6 +17,11 @@ export interface EdnsInfo {
   version: number;
   /** DNSSEC OK (RFC 3225 §3). */
   do: boolean;
+  /**
+   * Compact Answers OK (RFC 9824 §5.1, the EDNS flag after DO): the querier takes NXDOMAIN with a
+   * compact NXNAME proof. Echoed in the response's OPT.
+   */
+  co?: boolean;
   /** Options as received, data as views into the query message. */
   options: EdnsOption[];
 }

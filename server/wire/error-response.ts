@@ -33,7 +33,7 @@ export function buildErrorResponse(input: ErrorResponseInput, rcode: number, ede
   writer.begin({ id: input.id, opcode: input.opcode, rd: input.rd, cd: input.cd, question }, { aa: false, rcode }, MIN_UDP_PAYLOAD);
   // An extended rcode cannot be expressed without OPT; only BADVERS needs it, and it implies one.
   if (input.edns !== undefined || rcode > 15) {
-    writer.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: input.edns?.do ?? false, version: EDNS_VERSION });
+    writer.addOpt({ udpSize: OUR_UDP_PAYLOAD, do: input.edns?.do ?? false, co: input.edns?.co === true, version: EDNS_VERSION });
     if (ede !== undefined && input.edns !== undefined) {
       const room = MIN_UDP_PAYLOAD - writer.size - 6;
       writer.addEdnsOption(encodeEdeOption(ede.code, ede.text ?? '', room));

@@ -41,6 +41,8 @@ export interface ResponseFlags {
 export interface OptSpec {
   udpSize: number;
   do: boolean;
+  /** Compact Answers OK (RFC 9824 §5.1), echoed from the query. */
+  co?: boolean;
   version?: number;
   options?: readonly EdnsOption[];
 }
@@ -54,7 +56,7 @@ export class ResponseWriter {
   private section: SectionId = Section.ANSWER;
   private readonly counts = [0, 0, 0];
   private rcode = 0;
-  private opt: { udpSize: number; do: boolean; version: number; options: EdnsOption[] } | undefined;
+  private opt: { udpSize: number; do: boolean; co: boolean; version: number; options: EdnsOption[] } | undefined;
   private optSize = 0;
   /** Offsets (in the message) of the question name's labels, leftmost first. */
   private readonly qLabelOffsets: number[] = [];
@@ -120,7 +122,7 @@ export class ResponseWriter {
     const options = [...(spec.options ?? [])];
     const size = optRecordSize(options);
     if (this.pos + size > this.limit) return false;
-    this.opt = { udpSize: spec.udpSize, do: spec.do, version: spec.version ?? 0, options };
+    this.opt = { udpSize: spec.udpSize, do: spec.do, co: spec.co === true, version: spec.version ?? 0, options };
     this.optSize = size;
     return true;
   }
@@ -232,7 +234,7 @@ export class ResponseWriter {
     buf[at] = 0;
     buf.writeUInt16BE(RrType.OPT, at + 1);
     buf.writeUInt16BE(opt.udpSize, at + 3);
-    const ttl = (((this.rcode >> 4) & 0xff) << 24) | ((opt.version & 0xff) << 16) | (opt.do ? 0x8000 : 0);
+    const ttl = (((this.rcode >> 4) & 0xff) << 24) | ((opt.version & 0xff) << 16) | (opt.do ? 0x8000 : 0) | (opt.co ? 0x4000 : 0);
     buf.writeUInt32BE(ttl >>> 0, at + 5);
     buf.writeUInt16BE(this.optSize - 11, at + 9);
     let o = at + 11;

@@ -2,7 +2,8 @@
  * Compact Denial of Existence (RFC 9824, NSEC3 form; SPECS.md §4.7) as a per-zone option, against
  * a real server. A second signed zone with `denial: 'compact'` holds a device, an ENT and a
  * wildcard below it. Checked: an absent name with DO=1 is NOERROR with one NSEC3 at H(qname),
- * next H+1, bitmap NXNAME only (§3.1, §4); DO=0 keeps NXDOMAIN (§5); NODATA at an existing name is
+ * next H+1, bitmap NXNAME only (§3.1, §4); DO=0 keeps NXDOMAIN (§5), and so does DO=1 with the
+ * Compact Answers OK flag, which the response echoes (§5.1); NODATA at an existing name is
  * one matching NSEC3 with the real types (§3.2); a wildcard expansion is signed as if the name
  * existed (RRSIG Labels = qname labels) with no NSEC3 (§3.3); qtype NXNAME is FORMERR in any zone,
  * with the Extended DNS Error "Invalid Query Type" (30) when the query had EDNS (§3.5); every
@@ -78,6 +79,36 @@ describe('conformance: RFC 9824 compact denial (NSEC3 form)', function () {
     const m = await ask(port(), `${randomLabel()}.${CZ}`, T.TLSA, { edns: { do: false } });
     assert.equal(m.rcode, RC.NXDOMAIN);
     assert.deepEqual(recordsOf(m, T.NSEC3), []);
+  });
+
+  it('absent name, DO=1 with Compact Answers OK: NXDOMAIN beside the same NXNAME proof, CO echoed (§5.1)', async () => {
+    const q = `${randomLabel()}.${CZ}`;
+    // Asked first without CO: the cached NOERROR answer must not be served to the CO query.
+    assert.equal((await ask(port(), q, T.TLSA)).rcode, RC.NOERROR);
+    for (let i = 0; i < 2; i++) {
+      const m = await ask(port(), q, T.TLSA, { edns: { do: true, co: true } });
+      assert.equal(m.rcode, RC.NXDOMAIN);
+      assert.equal(m.opt?.co, true);
+      assert.equal(m.opt?.do, true);
+      assert.deepEqual(oneNsec3(q, m).types, [T.NXNAME]);
+      verifyResponse(m, keys, CZ);
+    }
+    const plain = await ask(port(), q, T.TLSA);
+    assert.equal(plain.rcode, RC.NOERROR);
+    assert.equal(plain.opt?.co, false, 'CO only when the query set it');
+  });
+
+  it('Compact Answers OK changes nothing else: NODATA stays NOERROR, white-lies zones answer as before', async () => {
+    const nodata = await ask(port(), `dev1.${CZ}`, T.A, { edns: { do: true, co: true } });
+    assert.equal(nodata.rcode, RC.NOERROR);
+    assert.equal(nodata.opt?.co, true);
+    assert.deepEqual(oneNsec3(`dev1.${CZ}`, nodata).types, [T.RRSIG, T.TLSA]);
+    // Below a device: the fixture's white-lies zone has a wildcard at its apex.
+    const wl = await ask(port(), `${randomLabel()}.sensor1.${ZONE}`, T.TLSA, { edns: { do: true, co: true } });
+    assert.equal(wl.rcode, RC.NXDOMAIN);
+    assert.equal(wl.opt?.co, true);
+    assert.equal(recordsOf(wl, T.NSEC3, 'authority').length, 3);
+    verifyResponse(wl, await fetchDnskeys(port(), ZONE), ZONE);
   });
 
   it('absent name without EDNS: NXDOMAIN', async () => {

@@ -21,7 +21,7 @@ export interface QueryOptions {
   /** QDCOUNT as written in the header; the question is repeated this many times (0 → none). */
   qdcount?: number;
   /** EDNS(0) OPT to add; null or absent: no OPT. */
-  edns?: { udpSize?: number; version?: number; do?: boolean } | null;
+  edns?: { udpSize?: number; version?: number; do?: boolean; co?: boolean } | null;
 }
 
 /** A presentation name (no escapes) as uncompressed wire labels, case kept. */
@@ -38,12 +38,12 @@ export function questionWire(qname: string, qtype: number, qclass = 1): Buffer {
 }
 
 /** OPT pseudo-RR (RFC 6891 §6.1.2): root owner, CLASS = UDP size, TTL = ext-rcode|version|DO. */
-export function optWire(udpSize = 1232, version = 0, dnssecOk = false): Buffer {
+export function optWire(udpSize = 1232, version = 0, dnssecOk = false, compactOk = false): Buffer {
   const b = Buffer.alloc(11);
   b[0] = 0;
   b.writeUInt16BE(41, 1);
   b.writeUInt16BE(udpSize, 3);
-  b.writeUInt32BE(((version & 0xff) << 16) | (dnssecOk ? 0x8000 : 0), 5);
+  b.writeUInt32BE(((version & 0xff) << 16) | (dnssecOk ? 0x8000 : 0) | (compactOk ? 0x4000 : 0), 5);
   b.writeUInt16BE(0, 9);
   return b;
 }
@@ -57,7 +57,7 @@ export function buildQuery(o: QueryOptions): Buffer {
   h.writeUInt16BE(o.edns != null ? 1 : 0, 10);
   const parts: Buffer[] = [h];
   for (let i = 0; i < qd; i++) parts.push(questionWire(o.qname, o.qtype, o.qclass ?? 1));
-  if (o.edns != null) parts.push(optWire(o.edns.udpSize ?? 1232, o.edns.version ?? 0, o.edns.do ?? false));
+  if (o.edns != null) parts.push(optWire(o.edns.udpSize ?? 1232, o.edns.version ?? 0, o.edns.do ?? false, o.edns.co ?? false));
   return Buffer.concat(parts);
 }
 
@@ -154,7 +154,7 @@ export interface RawMessage {
   question: Buffer | undefined;
   records: RawRecord[];
   /** The OPT record, if any: payload size, extended rcode bits, version, DO. */
-  opt: { udpSize: number; extRcode: number; version: number; do: boolean; rdata: Buffer } | undefined;
+  opt: { udpSize: number; extRcode: number; version: number; do: boolean; co: boolean; rdata: Buffer } | undefined;
 }
 
 /** Reads a whole message; throws on anything malformed (the server must never send that). */
@@ -194,7 +194,7 @@ export function readMessage(msg: Buffer): RawMessage {
   const opt =
     optRec === undefined
       ? undefined
-      : { udpSize: optRec.klass, extRcode: optRec.ttl >>> 24, version: (optRec.ttl >>> 16) & 0xff, do: (optRec.ttl & 0x8000) !== 0, rdata: optRec.rdata };
+      : { udpSize: optRec.klass, extRcode: optRec.ttl >>> 24, version: (optRec.ttl >>> 16) & 0xff, do: (optRec.ttl & 0x8000) !== 0, co: (optRec.ttl & 0x4000) !== 0, rdata: optRec.rdata };
   return {
     id: msg.readUInt16BE(0),
     qr: (flags & 0x8000) !== 0,

@@ -11,7 +11,7 @@ import { openSqliteStore } from '../zone-store/sqlite-zone-store.js';
 import { registerDnssecMetrics } from './dnssec/dnssec-metrics.js';
 import { SigningProvider } from './dnssec/signing-provider.js';
 import { DEFAULT_TCP_CONNECTIONS_PER_CLIENT, startDnsService } from './dns-service.js';
-import { isEventMessage, type AckMessage } from './event-fanout.js';
+import { isEventMessage, type AckMessage, type EventMessage } from './event-fanout.js';
 import { createLogger } from './log.js';
 import { clock, createSigningPool, signerOptionsOf, type ServeConfig } from './main.js';
 import { COOKIE_SECRET_FILE, readCookieSecret } from './cookie-secret.js';
@@ -20,6 +20,17 @@ import { join } from 'node:path';
 async function main(): Promise<void> {
   const cfg = JSON.parse(process.env['IDZONE_WORKER_CONFIG'] ?? '{}') as ServeConfig;
   const log = createLogger(cfg.logLevel, process.stderr, `[worker ${process.pid}] `);
+  // Listening before the store opens: a change the primary announces from here on is either in the
+  // store when it opens or arrives as a message, and none is lost while the sockets bind (the
+  // primary would wait for its acknowledgement in vain). Messages before the DNS service is up
+  // wait in `early` and are applied, then acknowledged, once it is.
+  let apply: ((m: EventMessage) => void) | undefined;
+  const early: EventMessage[] = [];
+  process.on('message', (m: unknown) => {
+    if (!isEventMessage(m)) return;
+    if (apply === undefined) early.push(m);
+    else apply(m);
+  });
   const store = openSqliteStore(cfg.dataDir, { readonly: true, mmapBytes: cfg.mmapBytes });
   const registry = new Registry();
   serveMetricsToPrimary(registry);
@@ -28,12 +39,12 @@ async function main(): Promise<void> {
   registerDnssecMetrics(registry, sigCache, { write: 0, resign: 0 }, pool);
   const dnssec = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
   const dns = await startDnsService({ reader: store, dnssec, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: true, rrl: cfg.rrl, tcpMaxConnectionsPerClient: cfg.tcpConnectionsPerClient ?? DEFAULT_TCP_CONNECTIONS_PER_CLIENT, cookieSecret: cfg.dnsCookies === false ? undefined : readCookieSecret(join(cfg.dataDir, COOKIE_SECRET_FILE)) });
-  process.on('message', (m: unknown) => {
-    if (!isEventMessage(m)) return;
+  apply = (m) => {
     dns.applyEvent(m.event);
     const ack: AckMessage = { t: 'ack', seq: m.seq };
     process.send?.(ack);
-  });
+  };
+  for (const m of early.splice(0)) apply(m);
   const stop = (): void => {
     dns.close().finally(() => {
       store.close();

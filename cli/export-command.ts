@@ -16,7 +16,7 @@ import type { RrsetData } from '../core/rrset.js';
 import type { ZoneInfo, ZoneReader } from '../zone-store/types.js';
 
 /** What an export needs of the store; any ZoneReader satisfies it. */
-export type ExportStore = Pick<ZoneReader, 'getZone' | 'listNames'>;
+export type ExportStore = Pick<ZoneReader, 'getZone' | 'listNames'> & Partial<Pick<ZoneReader, 'refresh'>>;
 
 export interface ExportOptions {
   store: ExportStore;
@@ -34,6 +34,8 @@ export interface ExportReport {
   records: number;
   /** False when the zone's serial moved during the export: the output then mixes two versions. */
   consistent: boolean;
+  /** Only when not consistent: the zone's serial when the export ended (undefined: the zone was deleted meanwhile). */
+  endSerial?: number | undefined;
 }
 
 /** The export cannot start (the CLI maps `code` to its message and exit status, like ImportError). */
@@ -68,7 +70,11 @@ export async function runExport(opts: ExportOptions): Promise<ExportReport> {
     if (page.length < pageSize) break;
     after = page[page.length - 1]!.owner;
   }
-  report.consistent = opts.store.getZone(zone)?.serial === info.serial;
+  // A read-only store loads the catalog once: reload it, or a writer's serial bumps go unseen.
+  opts.store.refresh?.();
+  const endSerial = opts.store.getZone(zone)?.serial;
+  report.consistent = endSerial === info.serial;
+  if (!report.consistent) report.endSerial = endSerial;
   return report;
 }
 

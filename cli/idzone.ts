@@ -280,12 +280,16 @@ async function runImportCommand(argv: string[]): Promise<number> {
 async function runExportCommand(argv: string[]): Promise<number> {
   const spec = { 'data-dir': DATA_DIR, zone: { type: 'string', help: 'zone to export (required)' } } satisfies Record<string, OptionSpec>;
   const { values, positionals } = parseCommandArgs(argv, spec);
-  if (values['help'] === true) return help('idzone export --data-dir DIR --zone ZONE', 'Prints the zone as zone-file text (owner TTL IN TYPE RDATA), SOA and NS first. Safe while the server runs.', spec);
+  if (values['help'] === true) return help('idzone export --data-dir DIR --zone ZONE', 'Prints the zone as zone-file text (owner TTL IN TYPE RDATA), SOA and NS first. Runs beside a server; exits 1 when the zone changed during the export (the output then mixes versions).', spec);
   if (typeof values['zone'] !== 'string') throw new UsageError(['export: --zone is required']);
   noPositionals('export', positionals);
   const store = openForRead(String(values['data-dir']));
   try {
-    await runExport({ store, zone: parseName(values['zone']), out: process.stdout });
+    const report = await runExport({ store, zone: parseName(values['zone']), out: process.stdout });
+    if (!report.consistent) {
+      process.stderr.write(`idzone export: ${report.zone} changed while it was exported (serial ${report.serial} → ${report.endSerial ?? 'deleted'}): the output mixes versions; export again with writes paused\n`);
+      return 1;
+    }
     return 0;
   } finally {
     store.close();

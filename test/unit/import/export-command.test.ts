@@ -11,6 +11,8 @@ import type { ExportStore } from '../../../cli/export-command.js';
 import { runImport } from '../../../cli/import-command.js';
 import { RrType } from '../../../core/rr-types.js';
 import { createMemoryStore } from '../../../zone-store/memory-zone-store.js';
+import { openSqliteStore } from '../../../zone-store/sqlite-zone-store.js';
+import { join } from 'node:path';
 import type { MemoryZoneStore } from '../../../zone-store/memory-zone-store.js';
 import type { NameChange, StoredNode, ZoneInfo } from '../../../zone-store/types.js';
 import { HEX32, HEX64, SSHFP_HEX, scratchDir, spkiHex } from './fixtures.js';
@@ -133,6 +135,37 @@ describe('cli/export-command', () => {
     };
     const report = await runExport({ store: moving, zone: ZONE, out: collect().stream });
     assert.equal(report.consistent, false);
+  });
+
+  it('sees a writer\'s serial bump from a read-only store (idzone export beside a running server)', async () => {
+    const scratch = scratchDir();
+    const writer = openSqliteStore(join(scratch.dir, 'data'), { create: true });
+    try {
+      writer.createZone(ZONE);
+      writer.applyChanges(ZONE, Array.from({ length: 30 }, (_, i): NameChange => ({ op: 'put', owner: `n${i}.${ZONE}`, rrsets: [{ type: RrType.SSHFP, ttl: 60, rdatas: [hex('0402' + SSHFP_HEX)] }] })));
+      const reader = openSqliteStore(join(scratch.dir, 'data'), { readonly: true });
+      try {
+        const start = reader.getZone(ZONE)!.serial;
+        const racing: ExportStore = {
+          getZone: (n) => reader.getZone(n),
+          refresh: () => reader.refresh(),
+          listNames: (z, after, limit) => {
+            const page = reader.listNames(z, after, limit);
+            writer.applyChanges(ZONE, [{ op: 'delete', owner: `n${Math.floor(Math.random() * 30)}.${ZONE}` }]);
+            return page;
+          },
+        };
+        const report = await runExport({ store: racing, zone: ZONE, out: collect().stream, pageSize: 10 });
+        assert.equal(report.consistent, false);
+        assert.equal(report.serial, start);
+        assert.ok(report.endSerial !== undefined && report.endSerial > start);
+      } finally {
+        reader.close();
+      }
+    } finally {
+      writer.close();
+      scratch.cleanup();
+    }
   });
 
   it('writes other types in RFC 3597 generic form', () => {

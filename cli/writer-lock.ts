@@ -1,11 +1,18 @@
 /**
  * One writer per data directory. The store's crash recovery and the servers' cache invalidation
- * both assume a single writing process, so `serve` and the writing CLI commands take
- * `<data-dir>/writer.lock` (created with O_EXCL, holding the pid). A lock left by a dead process
- * is taken over; a live one is reported with its pid and what to do instead.
+ * both assume a single writing process, so `serve` and the writing CLI commands take the writer
+ * lock. The lock itself is an exclusive SQLite lock on `<data-dir>/writer.lock.sqlite` (an fcntl
+ * lock underneath): the kernel drops it when its process dies, however it dies, so there is no
+ * stale lock to take over and no window in which two processes that both found one dead can both
+ * believe they hold it. `<data-dir>/writer.lock` only says who holds it (pid, then purpose), for
+ * the refusal message and for finding a live server (serve-command.ts readLiveServer).
+ *
+ * Within one process the lock is re-entrant (tests and in-process CLI runs take it around a
+ * server of their own); it is released when the last holder releases it.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 
 export class WriterLockError extends Error {
   readonly code = 'ERR_CLI_DATA_DIR_LOCKED';
@@ -15,31 +22,72 @@ export interface WriterLock {
   release(): void;
 }
 
+/** Held locks of this process, by resolved lock file path. */
+const held = new Map<string, { db: Database.Database; holders: number }>();
+
 export function acquireWriterLock(dataDir: string, purpose: string): WriterLock {
-  const path = join(dataDir, 'writer.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n${purpose}\n`);
-      closeSync(fd);
-      return { release: () => releaseIfOurs(path) };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = readHolder(path);
-      if (holder !== undefined && isAlive(holder.pid) && holder.pid !== process.pid) {
-        throw new WriterLockError(
-          `data directory ${dataDir} is in use by process ${holder.pid} (${holder.purpose}); ` +
-            `while the server runs, change data through its HTTP API (e.g. POST /api/v1/zones/{zone}/import), or stop it first`,
-        );
+  const infoPath = join(dataDir, 'writer.lock');
+  const lockPath = resolve(join(dataDir, 'writer.lock.sqlite'));
+  const mine = held.get(lockPath);
+  if (mine === undefined) held.set(lockPath, { db: takeLock(dataDir, lockPath, infoPath), holders: 1 });
+  else mine.holders++;
+  writeInfo(infoPath, purpose);
+  let released = false;
+  return {
+    release: () => {
+      if (released) return;
+      released = true;
+      const h = held.get(lockPath);
+      if (h === undefined || --h.holders > 0) return;
+      held.delete(lockPath);
+      if (readHolder(infoPath)?.pid === process.pid) {
+        try {
+          unlinkSync(infoPath);
+        } catch {
+          /* already gone */
+        }
       }
-      try {
-        unlinkSync(path); // stale lock of a dead process
-      } catch {
-        /* raced with another remover; retry */
-      }
-    }
+      h.db.close();
+    },
+  };
+}
+
+/**
+ * BEGIN EXCLUSIVE in exclusive locking mode: the first write keeps the file's EXCLUSIVE lock until
+ * the connection closes. A short busy timeout lets two processes that start together settle who
+ * wins instead of both failing; the file is never deleted (a new inode would be a second lock).
+ */
+function takeLock(dataDir: string, lockPath: string, infoPath: string): Database.Database {
+  const db = new Database(lockPath, { timeout: 250 });
+  try {
+    chmodSync(lockPath, 0o600);
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+    db.prepare('DELETE FROM holder').run();
+    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    db.exec('COMMIT');
+    return db;
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code ?? '';
+    if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+    const holder = readHolder(infoPath);
+    const who = holder !== undefined ? `process ${holder.pid} (${holder.purpose})` : 'another process';
+    throw new WriterLockError(
+      `data directory ${dataDir} is in use by ${who}; ` +
+        `while the server runs, change data through its HTTP API (e.g. POST /api/v1/zones/{zone}/import), or stop it first`,
+    );
   }
-  throw new WriterLockError(`could not take ${path}`);
+}
+
+function writeInfo(path: string, purpose: string): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    writeSync(fd, `${process.pid}\n${purpose}\n`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function readHolder(path: string): { pid: number; purpose: string } | undefined {
@@ -59,16 +107,5 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function releaseIfOurs(path: string): void {
-  const holder = readHolder(path);
-  if (holder?.pid === process.pid) {
-    try {
-      unlinkSync(path);
-    } catch {
-      /* already gone */
-    }
   }
 }

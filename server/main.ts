@@ -136,9 +136,19 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     const pool = createSigningPool(cfg, log);
     registerDnssecMetrics(registry, sigCache, sigCounts, pool);
     const provider = new SigningProvider({ dataDir: cfg.dataDir, reader: store, cache: sigCache, clock, log, signerOptions: signerOptionsOf(cfg), pool });
-    const service: DnsService = await startDnsService({
-      reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl, cookieSecret, tcpMaxConnectionsPerClient: cfg.tcpConnectionsPerClient ?? DEFAULT_TCP_CONNECTIONS_PER_CLIENT,
-    });
+    let service: DnsService;
+    try {
+      service = await startDnsService({
+        reader: store, dnssec: provider, host: cfg.dns.host, port: cfg.dns.port, cacheBytes: cfg.answerCacheBytes, registry, log, refreshOnEvents: false, rrl: cfg.rrl, cookieSecret, tcpMaxConnectionsPerClient: cfg.tcpConnectionsPerClient ?? DEFAULT_TCP_CONNECTIONS_PER_CLIENT,
+      });
+    } catch (err) {
+      // A port in use: stop what keeps the process alive (signing threads, re-signer, rollover
+      // timer), so `serve` exits and its supervisor sees the failure.
+      await pool?.close();
+      resigner.stop();
+      clearInterval(autoRoll);
+      throw err;
+    }
     store.onEvent((e) => service.applyEvent(e));
     dns = service.address();
     stopDns = async () => {
@@ -153,7 +163,14 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     registry = new ClusterRegistry(() => workerList);
     collectDefaultMetrics({ register: registry, prefix: 'idzone_process_' });
     registerDnssecMetrics(registry, sigCache, sigCounts);
-    const workers = await forkWorkers(cfg, fanout, log);
+    let workers: WorkerSet;
+    try {
+      workers = await forkWorkers(cfg, fanout, log);
+    } catch (err) {
+      resigner.stop();
+      clearInterval(autoRoll);
+      throw err;
+    }
     workerList = workers.list;
     dns = { host: cfg.dns.host, port: workers.port };
     stopDns = () => stopWorkers(workers.list);

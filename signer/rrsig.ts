@@ -158,6 +158,8 @@ export function storedSigsFresh(sigs: readonly Buffer[], keyTags: ReadonlySet<nu
     if (originalTtl !== undefined && sig.readUInt32BE(4) !== originalTtl >>> 0) return false;
     const expiration = sig.readUInt32BE(8);
     if (compareSigTime(expiration, t) <= 0) return false;
+    // Not valid yet (made while the clock ran ahead, then stepped back): never served as fresh.
+    if (compareSigTime(sig.readUInt32BE(12), t) > 0) return false;
     if (refreshFraction !== 0 && isDueForRefresh({ expiration, inception: sig.readUInt32BE(12) }, now, refreshFraction)) return false;
   }
   return true;

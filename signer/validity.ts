@@ -76,6 +76,8 @@ export function jitterSeconds(jitterKey: string, config: ValidityConfig = DEFAUL
  * the 32-bit time wraps in 2106.
  */
 export function isDueForRefresh(window: SignatureWindow, now: number, refreshFraction = DEFAULT_VALIDITY.refreshFraction): boolean {
+  // Made while the clock ran ahead (then stepped back): not valid yet, so replace it now.
+  if (compareSigTime(window.inception, Math.floor(now)) > 0) return true;
   const total = (window.expiration - window.inception) >>> 0;
   const remaining = (window.expiration - (Math.floor(now) >>> 0)) | 0; // signed 32-bit difference
   return remaining < total * refreshFraction;

@@ -90,6 +90,8 @@ interface Preparing {
 interface Memo {
   value: SignedRrset;
   until: number;
+  /** When it was made; one from the clock's future (the clock stepped back) is made again. */
+  made: number;
 }
 
 class LoadedZoneSigning implements ZoneSigning {
@@ -211,10 +213,10 @@ class LoadedZoneSigning implements ZoneSigning {
   private remember(key: string, make: () => SignedRrset): SignedRrset {
     const now = this.clock();
     const hit = this.memo.get(key);
-    if (hit !== undefined && hit.until > now) return hit.value;
+    if (hit !== undefined && hit.until > now && hit.made <= now) return hit.value;
     const value = make();
     if (this.memo.size >= MEMO_LIMIT) this.memo = new Map();
-    this.memo.set(key, { value, until: now + MEMO_SECONDS });
+    this.memo.set(key, { value, until: now + MEMO_SECONDS, made: now });
     return value;
   }
 

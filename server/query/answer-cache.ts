@@ -19,6 +19,8 @@ interface Entry {
   key: string;
   /** Served until this time (seconds): an hour at most, and an hour before its first RRSIG expires. */
   until: number;
+  /** When it was stored (seconds); an entry from the clock's future is dropped. */
+  made: number;
   qname: string;
   zone: string;
   scope: CacheScope;
@@ -82,7 +84,9 @@ export class AnswerCache {
   /** The cached message for `key`, or undefined. The caller must copy before patching. */
   get(key: string): Buffer | undefined {
     const e = this.entries.get(key);
-    if (e === undefined || !this.isCurrent(e) || e.until <= this.clock()) {
+    const now = this.clock();
+    // `made > now`: the clock stepped back since; its signatures may not be valid yet.
+    if (e === undefined || !this.isCurrent(e) || e.until <= now || e.made > now) {
       if (e !== undefined) this.remove(e);
       this.stats.misses++;
       return undefined;
@@ -114,7 +118,7 @@ export class AnswerCache {
     const old = this.entries.get(key);
     if (old !== undefined) this.remove(old);
     const gen = scope === 'zone' ? this.gen(this.zoneGen, zone) : this.gen(this.keyGen, zone);
-    const e: Entry = { key, until, qname, zone, scope, gen, bytes, rrl };
+    const e: Entry = { key, until, made: now, qname, zone, scope, gen, bytes, rrl };
     this.entries.set(key, e);
     let keys = this.byName.get(qname);
     if (keys === undefined) this.byName.set(qname, (keys = new Set()));

@@ -41,6 +41,8 @@ interface Entry extends NxdomainTemplate {
   signing: ZoneSigning;
   ceNode: StoredNode | undefined;
   until: number;
+  /** When it was built (seconds by the signer's clock); one from the clock's future is rebuilt. */
+  made: number;
 }
 
 export class NxdomainTemplates {
@@ -54,7 +56,7 @@ export class NxdomainTemplates {
   get(zone: ZoneInfo, signing: ZoneSigning, ce: string, ceNode: StoredNode | undefined): NxdomainTemplate | undefined {
     const now = signing.now();
     const hit = this.templates.get(zone.name, ce);
-    if (hit !== undefined && hit.zone === zone && hit.signing === signing && hit.ceNode === ceNode && now < hit.until) return hit;
+    if (hit !== undefined && hit.zone === zone && hit.signing === signing && hit.ceNode === ceNode && now < hit.until && hit.made <= now) return hit;
     const shared = nxdomainSharedProof({ zone, qname: ce, qtype: 0, signing, dnssecOk: true }, signing, ce, ceNode);
     if (shared === undefined) return undefined;
     const entry: Entry = {
@@ -65,6 +67,7 @@ export class NxdomainTemplates {
       signing,
       ceNode,
       until: Math.min(now + TEMPLATE_SECONDS, firstSignatureExpiration(shared.head, shared.tail)),
+      made: now,
     };
     this.templates.set(zone.name, ce, entry);
     return entry;

@@ -4,8 +4,8 @@
  * listener in single-process mode, IPC from the writer in cluster mode) and drops what the change
  * made stale before the writer's API answers (see event-fanout.ts).
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { registerTotalCounter } from './total-counter.js';
+import { Gauge, type Registry } from 'prom-client';
+import { registerLabeledTotalCounter, registerTotalCounter } from './total-counter.js';
 import type { StoreEvent, ZoneReader } from '../zone-store/types.js';
 import type { LogFn } from './log.js';
 import { AnswerCache } from './query/answer-cache.js';
@@ -89,31 +89,13 @@ function registerTcpMetrics(registry: Registry, tcp: TcpTransport): void {
     },
   });
   registerTotalCounter(registry, 'idzone_dns_tcp_accepted_total', 'DNS-over-TCP connections accepted', () => tcp.stats().connectionsAccepted);
-  let refused = { limit: 0, 'per-client': 0 };
-  new Counter({
-    name: 'idzone_dns_tcp_refused_total',
-    help: 'DNS-over-TCP connections closed at accept: all 4096 taken (limit), or the client already holds --tcp-connections-per-client (per-client)',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const s = tcp.stats();
-      const now = { limit: s.connectionsRejected - s.connectionsRejectedPerClient, 'per-client': s.connectionsRejectedPerClient };
-      for (const k of ['limit', 'per-client'] as const) if (now[k] > refused[k]) this.inc({ reason: k }, now[k] - refused[k]);
-      refused = now;
-    },
+  registerLabeledTotalCounter(registry, 'idzone_dns_tcp_refused_total', 'DNS-over-TCP connections closed at accept: all 4096 taken (limit), or the client already holds --tcp-connections-per-client (per-client)', 'reason', () => {
+    const s = tcp.stats();
+    return { limit: s.connectionsRejected - s.connectionsRejectedPerClient, 'per-client': s.connectionsRejectedPerClient };
   });
-  let closed = { idle: 0, 'zero-length': 0, 'input-budget': 0 };
-  new Counter({
-    name: 'idzone_dns_tcp_closed_total',
-    help: 'DNS-over-TCP connections closed by the server: idle timeout, a zero-length message, or a partial message over the shared input budget',
-    labelNames: ['reason'],
-    registers: [registry],
-    collect() {
-      const s = tcp.stats();
-      const now = { idle: s.closedByIdleTimeout, 'zero-length': s.closedByZeroLength, 'input-budget': s.closedByInputBudget };
-      for (const k of ['idle', 'zero-length', 'input-budget'] as const) if (now[k] > closed[k]) this.inc({ reason: k }, now[k] - closed[k]);
-      closed = now;
-    },
+  registerLabeledTotalCounter(registry, 'idzone_dns_tcp_closed_total', 'DNS-over-TCP connections closed by the server: idle timeout, a zero-length message, or a partial message over the shared input budget', 'reason', () => {
+    const s = tcp.stats();
+    return { idle: s.closedByIdleTimeout, 'zero-length': s.closedByZeroLength, 'input-budget': s.closedByInputBudget };
   });
 }
 

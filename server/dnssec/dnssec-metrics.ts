@@ -5,10 +5,10 @@
  * Query-time signatures are the cache's misses (every miss signs once) plus what the signing
  * threads made.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { SignatureCache } from '../../signer/signature-cache.js';
 import type { SigningPool } from '../../signer/signing-pool.js';
-import { registerTotalCounter } from '../total-counter.js';
+import { registerLabeledTotalCounter, registerTotalCounter } from '../total-counter.js';
 import type { NodeSigner } from '../../zone-store/types.js';
 
 export interface SignatureCounts {
@@ -17,18 +17,11 @@ export interface SignatureCounts {
 }
 
 export function registerDnssecMetrics(registry: Registry, cache: SignatureCache, counts: SignatureCounts, pool?: SigningPool): void {
-  let last = { write: 0, resign: 0, query: 0 };
-  new Counter({
-    name: 'idzone_dnssec_signatures_total',
-    help: 'RRSIGs made, by when: write (beside stored records), resign (background refresh), query (question-dependent, e.g. NSEC3 covers)',
-    labelNames: ['when'],
-    registers: [registry],
-    collect() {
-      const now = { write: counts.write, resign: counts.resign, query: cache.stats.misses + (pool?.stats.signed ?? 0) };
-      for (const k of ['write', 'resign', 'query'] as const) if (now[k] > last[k]) this.inc({ when: k }, now[k] - last[k]);
-      last = now;
-    },
-  });
+  registerLabeledTotalCounter(registry, 'idzone_dnssec_signatures_total', 'RRSIGs made, by when: write (beside stored records), resign (background refresh), query (question-dependent, e.g. NSEC3 covers)', 'when', () => ({
+    write: counts.write,
+    resign: counts.resign,
+    query: cache.stats.misses + (pool?.stats.signed ?? 0),
+  }));
   registerTotalCounter(registry, 'idzone_signature_cache_hits_total', 'Signatures served from the signature cache', () => cache.stats.hits);
   registerTotalCounter(registry, 'idzone_signature_cache_misses_total', 'Signature cache misses (each one signed)', () => cache.stats.misses);
   registerTotalCounter(registry, 'idzone_signature_cache_evictions_total', 'Signatures evicted to stay within the cache byte budget', () => cache.stats.evictions);

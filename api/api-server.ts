@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Violation } from '../core/identity-rdata.js';
 import { NameError, parseName } from '../core/names.js';
 import type { TokenRecord, ZoneInfo } from '../zone-store/types.js';
 import type { ApiDeps } from './api-deps.js';
@@ -13,6 +14,7 @@ import { authenticate, authorize, FORBIDDEN_CHALLENGE } from './auth.js';
 import { ApiErrorCode, ApiProblemError, makeProblem, problemFromStoreError } from './errors.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { awaitPropagation } from './commit.js';
+import { pointerToken } from './json-fields.js';
 import { WriteCoalescer } from './write-coalescer.js';
 import { Router, type Reply, type Route } from './router.js';
 import { changeRoutes } from './routes-changes.js';
@@ -102,13 +104,24 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, deps: ApiDeps
   });
   let reply: Reply;
   try {
-    if (match.kind === 'none') reply = problemReply(ApiErrorCode.NOT_FOUND, `no resource at ${path.slice(0, 200)}`);
+    if (match.kind === 'none') reply = badPercentEncoding(path) ? problemReply(ApiErrorCode.VALIDATION, `the path is not valid percent-encoding: ${path.slice(0, 200)}`) : problemReply(ApiErrorCode.NOT_FOUND, `no resource at ${path.slice(0, 200)}`);
     else if (match.kind === 'method') reply = { ...problemReply(ApiErrorCode.METHOD, `${method} is not allowed here; use ${match.allow.join(', ')}`), headers: { Allow: match.allow.join(', ') } };
     else reply = await runRoute(req, res, deps, metrics, writes, match.route, match.params, q === -1 ? '' : rawUrl.slice(q + 1));
   } catch (e) {
     reply = replyForError(e, deps, path);
   }
   send(req, res, reply, path);
+}
+
+/** A path whose segments do not all percent-decode (a `{name}` like `a%ZZb` matches no route). */
+function badPercentEncoding(path: string): boolean {
+  if (!path.includes('%')) return false;
+  try {
+    for (const segment of path.split('/')) decodeURIComponent(segment);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 async function runRoute(
@@ -136,7 +149,30 @@ async function runRoute(
     const forbidden = authorize(token!, { admin: true });
     if (forbidden !== undefined) return { kind: 'problem', problem: forbidden, headers: { 'WWW-Authenticate': FORBIDDEN_CHALLENGE } };
   }
-  return route.handler({ req, res, params, query: new URLSearchParams(query), token, zone, deps, metrics, writes });
+  const search = new URLSearchParams(query);
+  const unknown = queryViolations(search, route.query ?? []);
+  if (unknown.length > 0) return { kind: 'problem', problem: makeProblem(ApiErrorCode.VALIDATION, unknown[0]!.message, unknown) };
+  return route.handler({ req, res, params, query: search, token, zone, deps, metrics, writes });
+}
+
+/**
+ * Query parameters the route does not read, or reads once and got twice: refused like unknown body
+ * fields, since a write that ignored `?dryRun=true` or a listing that ignored `?afterr=` would do
+ * something other than what was asked.
+ */
+function queryViolations(search: URLSearchParams, known: readonly string[]): Violation[] {
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  for (const key of search.keys()) {
+    const pointer = `/query/${pointerToken(key)}`;
+    const shown = JSON.stringify(key.slice(0, 100));
+    if (!known.includes(key)) {
+      const allowed = known.length > 0 ? `allowed: ${known.join(', ')}` : 'this resource takes none';
+      out.push({ pointer, message: `unknown query parameter ${shown} (${allowed})` });
+    } else if (seen.has(key)) out.push({ pointer, message: `query parameter ${shown} is given more than once` });
+    seen.add(key);
+  }
+  return out;
 }
 
 function needsToken(route: Route, deps: ApiDeps): boolean {

@@ -6,6 +6,7 @@
  */
 import type { Violation } from '../core/identity-rdata.js';
 import { StoreError, StoreErrorCode } from '../zone-store/errors.js';
+import { capViolations } from './json-fields.js';
 
 export const ApiErrorCode = {
   VALIDATION: 'ERR_API_VALIDATION',
@@ -20,6 +21,7 @@ export const ApiErrorCode = {
   MEDIA_TYPE: 'ERR_API_MEDIA_TYPE',
   INTERNAL: 'ERR_API_INTERNAL',
   UNAVAILABLE: 'ERR_API_UNAVAILABLE',
+  BUSY: 'ERR_API_BUSY',
   ROLLOVER_NOT_SAFE: 'ERR_API_ROLLOVER_NOT_SAFE',
   ROLLOVER_CSK: 'ERR_API_ROLLOVER_CSK',
   ROLLOVER_UNSIGNED: 'ERR_API_ROLLOVER_UNSIGNED',
@@ -40,6 +42,7 @@ export const API_ERRORS: Readonly<Record<ApiErrorCode, { status: number; title: 
   ERR_API_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
   ERR_API_INTERNAL: { status: 500, title: 'Internal error' },
   ERR_API_UNAVAILABLE: { status: 503, title: 'The change was stored but not yet confirmed by every DNS worker' },
+  ERR_API_BUSY: { status: 503, title: 'Too many imports are running; retry later' },
   ERR_API_ROLLOVER_NOT_SAFE: { status: 409, title: 'The next rollover step is not safe yet' },
   ERR_API_ROLLOVER_CSK: { status: 409, title: 'The zone uses a combined signing key; ZSK/KSK rollovers do not apply' },
   ERR_API_ROLLOVER_UNSIGNED: { status: 409, title: 'The zone is not signed' },
@@ -64,9 +67,10 @@ export function problemType(code: ApiErrorCode): string {
   return `urn:idzone:problem:${code}`;
 }
 
+/** A problem listing at most MAX_LISTED_VIOLATIONS of `errors` (and how many more there were). */
 export function makeProblem(code: ApiErrorCode, detail: string, errors: Violation[] = []): Problem {
   const row = API_ERRORS[code];
-  return { type: problemType(code), title: row.title, status: row.status, detail, code, errors };
+  return { type: problemType(code), title: row.title, status: row.status, detail, code, errors: capViolations(errors) };
 }
 
 /** Store codes the API expects and what they become; anything else is a fault (500). */

@@ -10,7 +10,7 @@ import type { Violation } from '../core/identity-rdata.js';
 import { isInZone, parseName } from '../core/names.js';
 import { RrType, typeFromString, typeToString } from '../core/rr-types.js';
 import { canonicalRdatas, makeRrset, type RrsetData } from '../core/rrset.js';
-import { describeJson, isPlainObject, pointerToken, readString, type JsonObject } from './json-fields.js';
+import { describeJson, isPlainObject, pointerToken, readString, UnlistedFields, type JsonObject } from './json-fields.js';
 import { parseSshfpEntry } from './sshfp-input.js';
 import { parseTlsaEntry } from './tlsa-input.js';
 import { checkUserName, userOwner } from './user-owner.js';
@@ -26,7 +26,12 @@ export interface IdentityOptions {
 
 export type IdentityParse = { ok: true; owner: string; rrsets: RrsetData[] } | { ok: false; violations: Violation[] };
 
-const BODY_KEYS: ReadonlySet<string> = new Set(['name', 'user', 'ttl', 'tlsa', 'sshfp']);
+/**
+ * `zone` and `serial` are what GET adds to a name's records: accepted so that a GET's body can be PUT
+ * back unchanged, read-only (`zone` must be the zone of the request; `serial` is not compared, since
+ * any write in the zone moves it).
+ */
+const BODY_KEYS: ReadonlySet<string> = new Set(['name', 'user', 'ttl', 'tlsa', 'sshfp', 'zone', 'serial']);
 /** Records per type per name: far above any real rollover (two keys × two digests), far below 64 KiB. */
 export const MAX_ENTRIES_PER_TYPE = 64;
 
@@ -59,6 +64,7 @@ export function parseIdentityBody(body: unknown, opts: IdentityOptions): Identit
   const out: Violation[] = [];
   if (!isPlainObject(body)) return { ok: false, violations: [{ pointer: '', message: `the body must be a JSON object, got ${describeJson(body)}` }] };
   checkKeys(body, out);
+  checkReadOnly(body, opts.zone, out);
   const owner = resolveBodyOwner(body, opts, out);
   const ttl = readTtl(body, opts, out);
   const tlsa = readEntries(body, 'tlsa', parseTlsaEntry, out);
@@ -85,14 +91,41 @@ export function parseIdentityBody(body: unknown, opts: IdentityOptions): Identit
 
 /** Unknown keys, with record-type keys (`cname`, `a`, `type: "NS"`, `records: [...]`) refused by type. */
 function checkKeys(body: JsonObject, out: Violation[]): void {
-  for (const key of Object.keys(body)) {
-    if (BODY_KEYS.has(key)) continue;
+  const unlisted = new UnlistedFields('');
+  let unlistedType: string | undefined;
+  for (const key in body) {
+    if (!Object.hasOwn(body, key) || BODY_KEYS.has(key)) continue;
     const at = `/${pointerToken(key)}`;
     const named = refusedTypeOfKey(key);
+    if (unlisted.full()) {
+      // Counted, not listed; a refused type among them still makes the answer a type refusal.
+      unlistedType ??= named;
+      continue;
+    }
     if (named !== undefined) refuseType(named, at, out);
     else if (key === 'type') refuseTypeValue(body[key], at, out);
     else if ((key === 'records' || key === 'rrsets') && Array.isArray(body[key])) refuseRecordList(body[key], at, out);
     else out.push({ pointer: at, message: `unknown field "${key}" (allowed: ${[...BODY_KEYS].join(', ')})` });
+  }
+  unlisted.report(out);
+  if (unlistedType !== undefined) refuseType(unlistedType, '', out);
+}
+
+/** The read-only fields a GET adds (see BODY_KEYS): `zone` naming this zone, `serial` a serial. */
+function checkReadOnly(body: JsonObject, zone: string, out: Violation[]): void {
+  const text = readString(body, 'zone', '', out);
+  if (text !== undefined) {
+    let named: string | undefined;
+    try {
+      named = parseName(text);
+    } catch {
+      named = undefined;
+    }
+    if (named !== zone) out.push({ pointer: '/zone', message: `zone is read-only: ${JSON.stringify(text.slice(0, 300))} is not this request's zone ${zone}` });
+  }
+  const serial = body.serial;
+  if (serial !== undefined && !(typeof serial === 'number' && Number.isInteger(serial) && serial >= 0 && serial <= 0xffffffff)) {
+    out.push({ pointer: '/serial', message: `serial is read-only and, when given, a zone serial (an integer from 0 to 4294967295), got ${describeJson(serial)}` });
   }
 }
 
@@ -124,8 +157,9 @@ function refuseTypeValue(value: unknown, pointer: string, out: Violation[]): voi
 
 function refuseRecordList(list: unknown[], pointer: string, out: Violation[]): void {
   const before = out.length;
+  const unlisted = new UnlistedFields(pointer);
   list.forEach((r, i) => {
-    if (isPlainObject(r) && r.type !== undefined) refuseTypeValue(r.type, `${pointer}/${i}/type`, out);
+    if (isPlainObject(r) && r.type !== undefined && !unlisted.full()) refuseTypeValue(r.type, `${pointer}/${i}/type`, out);
   });
   if (out.length === before) out.push({ pointer, message: 'unknown field: give records as "tlsa" and "sshfp" arrays' });
 }

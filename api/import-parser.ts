@@ -17,7 +17,18 @@ import type { RrsetData } from '../core/rrset.js';
 import type { NamePut } from '../zone-store/types.js';
 import { LineSplitter } from './body-reader.js';
 import { parseIdentityBody } from './identity-input.js';
+import { capViolations } from './json-fields.js';
 import { jsonErrorOffset } from './json-error-offset.js';
+
+/** Violations listed per rejected line; the rest are counted in one more. */
+export const MAX_LINE_VIOLATIONS = 20;
+/**
+ * About how much of an import report the listed lines may take: past it, rejected lines are counted
+ * (`rejectedCount`) but not listed. A reviewer's 13 MB upload of lines with thousands of unknown
+ * fields each made a 145 MB report before these bounds, and 130 MB parsed on the request's thread
+ * ran the server out of heap.
+ */
+export const MAX_REPORT_BYTES = 16 * 1024 * 1024;
 
 export interface ImportParseOptions {
   zone: string;
@@ -26,6 +37,8 @@ export interface ImportParseOptions {
   maxLineBytes: number;
   batchSize: number;
   maxReportedRejections: number;
+  /** About how many bytes the listed lines may take (default MAX_REPORT_BYTES). */
+  maxReportBytes?: number;
 }
 
 export interface RejectedLine {
@@ -37,6 +50,8 @@ export class ImportParser {
   accepted = 0;
   rejectedCount = 0;
   readonly rejected: RejectedLine[] = [];
+  /** About what the listed lines take in the report's JSON (UTF-16 units, close to bytes). */
+  private reportBytes = 0;
   private batch = new PackedBatch();
   private ready: PackedPuts[] = [];
   private readonly splitter: LineSplitter;
@@ -90,8 +105,15 @@ export class ImportParser {
 
   private reject(line: number, errors: Violation[]): void {
     this.rejectedCount++;
-    // The count stays exact; the listed lines are bounded so a file of garbage cannot exhaust memory.
-    if (this.rejected.length < this.opts.maxReportedRejections) this.rejected.push({ line, errors });
+    // The count stays exact; the listed lines are bounded in number and in bytes, and each lists at
+    // most MAX_LINE_VIOLATIONS, so a file of garbage cannot grow the report faster than a bound.
+    const budget = this.opts.maxReportBytes ?? MAX_REPORT_BYTES;
+    if (this.rejected.length >= this.opts.maxReportedRejections || this.reportBytes >= budget) return;
+    const listed = capViolations(errors, MAX_LINE_VIOLATIONS);
+    let bytes = 24;
+    for (const v of listed) bytes += 32 + v.pointer.length + v.message.length;
+    this.reportBytes += bytes;
+    if (this.reportBytes <= budget) this.rejected.push({ line, errors: listed });
   }
 
   private closeBatch(): void {

@@ -29,6 +29,8 @@ export interface ImportSink {
   settle(): Promise<void>;
   /** Closed batches so far, oldest first (removed). */
   takeBatches(): NamePut[][];
+  /** `cb` runs whenever a batch closes outside a push (a thread's batch arriving). */
+  onBatch(cb: () => void): void;
   /** The body is complete: resolves when every batch is available from takeBatches. */
   end(): Promise<ImportSummary>;
   close(): void;
@@ -74,6 +76,9 @@ export class InlineImportSink implements ImportSink {
     return this.parser.takeBatches();
   }
 
+  /** Batches close inside push and end, which the route follows with a drain. */
+  onBatch(): void {}
+
   end(): Promise<ImportSummary> {
     this.parser.end();
     const { accepted, rejectedCount, rejected } = this.parser;
@@ -93,6 +98,7 @@ export class ThreadImportSink implements ImportSink {
   private wake: (() => void) | undefined;
 
   private released = false;
+  private batchArrived: () => void = () => undefined;
 
   constructor(
     opts: ImportParseOptions,
@@ -125,6 +131,10 @@ export class ThreadImportSink implements ImportSink {
     return out;
   }
 
+  onBatch(cb: () => void): void {
+    this.batchArrived = cb;
+  }
+
   async end(): Promise<ImportSummary> {
     const msg: ImportThreadRequest = { kind: 'end' };
     this.worker.postMessage(msg);
@@ -147,8 +157,10 @@ export class ThreadImportSink implements ImportSink {
   }
 
   private onReply(m: ImportThreadReply): void {
-    if (m.kind === 'batch') this.batches.push(unpackPuts(Buffer.from(m.buf, 0, m.length)));
-    else if (m.kind === 'ack') this.acked++;
+    if (m.kind === 'batch') {
+      this.batches.push(unpackPuts(Buffer.from(m.buf, 0, m.length)));
+      this.batchArrived();
+    } else if (m.kind === 'ack') this.acked++;
     else this.summary = { accepted: m.accepted, rejectedCount: m.rejectedCount, rejected: m.rejected };
     this.signal();
   }

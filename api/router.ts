@@ -48,12 +48,14 @@ export interface Route {
   /** The operationId of this route in the OpenAPI document. */
   operationId: string;
   access: Access;
+  /** The query parameters the route reads; any other (or one given twice) is a 400. */
+  query?: readonly string[];
   handler: (ctx: RouteContext) => Promise<Reply>;
 }
 
 export type RouteMatch =
   | { kind: 'found'; route: Route; params: Record<string, string> }
-  | { kind: 'method'; allow: HttpMethod[] }
+  | { kind: 'method'; allow: (HttpMethod | 'HEAD')[] }
   | { kind: 'none' };
 
 interface Compiled {
@@ -71,15 +73,20 @@ export class Router {
     }));
   }
 
-  /** Matches a raw path (no query); undefined params on bad percent-encoding count as no match. */
+  /**
+   * Matches a raw path (no query); undefined params on bad percent-encoding count as no match. HEAD
+   * runs the GET route (RFC 9110 §9.3.2; node:http sends no body for it).
+   */
   match(method: string, rawPath: string): RouteMatch {
     const parts = rawPath.split('/');
-    const allow: HttpMethod[] = [];
+    const allow: (HttpMethod | 'HEAD')[] = [];
+    const wanted = method === 'HEAD' ? 'GET' : method;
     for (const c of this.compiled) {
       const params = matchSegments(c.segments, parts);
       if (params === undefined) continue;
-      if (c.route.method === method) return { kind: 'found', route: c.route, params };
+      if (c.route.method === wanted) return { kind: 'found', route: c.route, params };
       allow.push(c.route.method);
+      if (c.route.method === 'GET') allow.push('HEAD');
     }
     return allow.length > 0 ? { kind: 'method', allow } : { kind: 'none' };
   }

@@ -13,7 +13,7 @@ import { checkMediaType } from './body-reader.js';
 import { commitChanges, serialHeaders } from './commit.js';
 import { ApiErrorCode, ApiProblemError, makeProblem, problemFromStoreError } from './errors.js';
 import type { RejectedLine } from './import-parser.js';
-import { createImportSink } from './import-thread.js';
+import { createImportSink, type ImportSink } from './import-thread.js';
 import type { Reply, Route, RouteContext } from './router.js';
 
 export const importRoutes: Route[] = [
@@ -30,10 +30,31 @@ interface ImportState {
   serial: number;
 }
 
+/**
+ * Imports running at once, over all zones. Each holds a parser, an open batch and a report of up to
+ * MAX_REPORT_BYTES (import-parser.ts); past this many the next one gets 503 ERR_API_BUSY with
+ * Retry-After before its body is read, so many slow or hostile imports cannot add up to the heap.
+ */
+export const MAX_CONCURRENT_IMPORTS = 8;
+let runningImports = 0;
+
 async function importNames(ctx: RouteContext): Promise<Reply> {
-  const zone = ctx.zone!;
   const media = checkMediaType(ctx.req, NDJSON_TYPES);
   if (media !== undefined) return { kind: 'problem', problem: media };
+  if (runningImports >= MAX_CONCURRENT_IMPORTS) {
+    const problem = makeProblem(ApiErrorCode.BUSY, `${MAX_CONCURRENT_IMPORTS} imports are running; nothing of this one was read or stored`);
+    return { kind: 'problem', problem, headers: { 'Retry-After': '1' }, close: true };
+  }
+  runningImports++;
+  try {
+    return await runImport(ctx);
+  } finally {
+    runningImports--;
+  }
+}
+
+async function runImport(ctx: RouteContext): Promise<Reply> {
+  const zone = ctx.zone!;
   const state: ImportState = { accepted: 0, rejectedCount: 0, rejected: [], batches: 0, serial: zone.serial };
   const { config } = ctx.deps;
   const opts = {
@@ -45,20 +66,30 @@ async function importNames(ctx: RouteContext): Promise<Reply> {
     maxReportedRejections: config.importMaxReportedRejections,
   };
   const sink = createImportSink(opts, declaredLength(ctx));
+  const committer = new BatchCommitter(sink, (batch) => flush(ctx, zone, state, batch));
+  // A batch the parsing thread finishes is committed at once, not when the next chunk arrives: a
+  // producer that pauses (or then goes away) must not leave whole batches it sent uncommitted.
+  sink.onBatch(() => committer.kick());
   try {
     for await (const chunk of ctx.req) {
       sink.push(chunk as Buffer);
       await sink.settle();
       // Commit between chunks: the store call is synchronous, and reading pauses while it runs.
-      for (const batch of sink.takeBatches()) await flush(ctx, zone, state, batch);
+      await committer.drain();
     }
     const summary = await sink.end();
-    for (const batch of sink.takeBatches()) await flush(ctx, zone, state, batch);
+    await committer.drain();
     state.accepted = summary.accepted;
     state.rejectedCount = summary.rejectedCount;
     state.rejected = summary.rejected;
   } catch (e) {
-    return failedImport(ctx, zone, state, e);
+    // The batches that were whole before the failure (a client gone, a timeout) are committed, as
+    // they would have been had the next chunk arrived; the report then says how far it got.
+    const commitFailure = await committer.drain().then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    return failedImport(ctx, zone, state, commitFailure ?? e);
   } finally {
     sink.close();
     countLines(ctx, state);
@@ -66,6 +97,40 @@ async function importNames(ctx: RouteContext): Promise<Reply> {
   const { accepted, rejectedCount, rejected, batches, serial } = state;
   const body = { zone: zone.name, accepted, rejectedCount, rejected, batches, serial };
   return { kind: 'json', status: 200, body, headers: serialHeaders(serial) };
+}
+
+/**
+ * Commits closed batches one at a time, in order, whether `kick` (a batch arrived) or `drain` (the
+ * route wants everything ready committed before it reads on) asked. The first failure stops it.
+ */
+class BatchCommitter {
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(
+    private readonly sink: ImportSink,
+    private readonly commit: (batch: NamePut[]) => Promise<void>,
+  ) {}
+
+  kick(): void {
+    this.chain = this.chain.then(() => this.commitReady());
+  }
+
+  /** Resolves once every batch closed so far is committed; rejects with the first commit failure. */
+  async drain(): Promise<void> {
+    this.kick();
+    await this.chain;
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
+  private async commitReady(): Promise<void> {
+    if (this.failure !== undefined) return;
+    try {
+      for (const batch of this.sink.takeBatches()) await this.commit(batch);
+    } catch (error) {
+      this.failure = { error };
+    }
+  }
 }
 
 /** Content-Length when the client sent one (chunked uploads have none). */

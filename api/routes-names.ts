@@ -17,7 +17,7 @@ export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
 
 export const nameRoutes: Route[] = [
-  { method: 'GET', template: '/api/v1/zones/{zone}/names', operationId: 'listNames', access: 'read', handler: listNames },
+  { method: 'GET', template: '/api/v1/zones/{zone}/names', operationId: 'listNames', access: 'read', query: ['after', 'limit'], handler: listNames },
   { method: 'GET', template: '/api/v1/zones/{zone}/names/{name}', operationId: 'getName', access: 'read', handler: getName },
   { method: 'PUT', template: '/api/v1/zones/{zone}/names/{name}', operationId: 'putName', access: 'write', handler: putName },
   { method: 'DELETE', template: '/api/v1/zones/{zone}/names/{name}', operationId: 'deleteName', access: 'write', handler: deleteName },

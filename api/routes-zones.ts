@@ -5,7 +5,7 @@
  * is removed again, so a failed create leaves nothing behind.
  */
 import type { Violation } from '../core/identity-rdata.js';
-import { parseName } from '../core/names.js';
+import { isWildcardName, parseName, WILDCARD_APEX_MESSAGE } from '../core/names.js';
 import type { ZoneSettings } from '../zone-store/types.js';
 import { authorize, coversZone, FORBIDDEN_CHALLENGE } from './auth.js';
 import { checkMediaType, readJsonBody } from './body-reader.js';
@@ -127,6 +127,7 @@ function zoneName(value: JsonObject, out: Violation[]): string | undefined {
   try {
     const name = parseName(text);
     if (name === '.') out.push({ pointer: '/name', message: 'the root cannot be an identity zone' });
+    else if (isWildcardName(name)) out.push({ pointer: '/name', message: WILDCARD_APEX_MESSAGE });
     return name;
   } catch (e) {
     out.push({ pointer: '/name', message: `not a domain name: ${(e as Error).message}` });

@@ -21,10 +21,18 @@ export function userOwner(user: string, zone: string): string {
   return splitLabels(zone)[0] === '_user' ? `${label}.${zone}` : `${label}._user.${zone}`;
 }
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Why `user` cannot be hashed into an owner name, or undefined when it can. */
 export function checkUserName(user: string): string | undefined {
   if (user.length === 0) return 'user must not be empty';
   if (Buffer.byteLength(user, 'utf8') > MAX_USER_BYTES) return `user must be at most ${MAX_USER_BYTES} bytes of UTF-8`;
   if (user.includes('@')) return 'user is the local part only (the zone gives the domain): drop "@" and what follows';
+  // RFC 7929 §3 hashes the local part's UTF-8: a lone surrogate has none (JSON would let it through
+  // as "\ud800", and UTF-8 encoding would silently hash U+FFFD instead).
+  if (LONE_SURROGATE.test(user)) return 'user contains a lone UTF-16 surrogate, which has no UTF-8 form to hash';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(user)) return 'user must not contain control characters';
   return undefined;
 }

@@ -173,6 +173,14 @@ export function isInZone(name: string, zone: string): boolean {
   return backslashes % 2 === 0 && splitLabels(name).length > splitLabels(zone).length;
 }
 
+/**
+ * Why a zone's apex may not be a wildcard: its SOA, NS and DNSKEY RRSIGs would count one label fewer
+ * than their owner (RFC 4034 §3.1.3), so validators take every answer from the zone for a wildcard
+ * expansion they cannot prove (delv: "insecure" even with the zone's key as trust anchor); and RFC
+ * 4592 §4.2–4.3 make SOA and NS at a wildcard meaningless.
+ */
+export const WILDCARD_APEX_MESSAGE = 'a zone apex cannot be a wildcard name (leftmost label "*")';
+
 export function isWildcardName(name: string): boolean {
   return name.startsWith('*.') || name === '*.';
 }

@@ -3,7 +3,7 @@
  * check for createZone, zone lookup by a possibly non-canonical name, and splicing re-made signatures
  * into a stored node (re-signing rewrites RRSIGs, never the records they cover).
  */
-import { isInZone, parseName } from '../core/names.js';
+import { isInZone, isWildcardName, parseName, WILDCARD_APEX_MESSAGE } from '../core/names.js';
 import type { StoredNode, ZoneInfo } from './types.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 import type { ZoneIndex } from './zone-index.js';
@@ -32,6 +32,7 @@ export function checkZoneName(name: string): string {
     throw new StoreError(StoreErrorCode.NAME_INVALID, `zone name ${JSON.stringify(name)} is not a domain name: ${(e as Error).message}`);
   }
   if (apex === '.') throw new StoreError(StoreErrorCode.NAME_INVALID, 'the root zone cannot be served by idzone');
+  if (isWildcardName(apex)) throw new StoreError(StoreErrorCode.NAME_INVALID, WILDCARD_APEX_MESSAGE);
   return apex;
 }
 

@@ -161,7 +161,7 @@ describe('api: HTTP server (integration, 127.0.0.1)', () => {
       assertProblem(await http(h.port, 'PUT', `${Z}/names/x`, { token: h.admin, raw: '{}', type: 'text/plain' }), 415, 'ERR_API_MEDIA_TYPE');
       const m = await http(h.port, 'PATCH', `${Z}/names/x`, { token: h.admin });
       assertProblem(m, 405, 'ERR_API_METHOD');
-      assert.equal(m.headers.allow, 'GET, PUT, DELETE');
+      assert.equal(m.headers.allow, 'GET, HEAD, PUT, DELETE');
       assertProblem(await http(h.port, 'GET', '/api/v1/nothing', { token: h.admin }), 404, 'ERR_API_NOT_FOUND');
     });
 

@@ -5,7 +5,7 @@
  * survive packing for the trip between threads unchanged.
  */
 import { strict as assert } from 'node:assert';
-import { ImportParser, packPuts, unpackPuts, type ImportParseOptions } from '../../../api/import-parser.js';
+import { ImportParser, MAX_LINE_VIOLATIONS, MAX_REPORT_BYTES, packPuts, unpackPuts, type ImportParseOptions } from '../../../api/import-parser.js';
 import { createImportSink, InlineImportSink, MAX_IMPORT_THREADS, ThreadImportSink, type ImportSink } from '../../../api/import-thread.js';
 import type { NamePut } from '../../../zone-store/types.js';
 
@@ -95,6 +95,23 @@ describe('api/import-parser', function () {
     p.end();
     assert.equal(p.rejectedCount, 3);
     assert.deepEqual(p.rejected.map((r) => r.line), [1, 2]);
+  });
+
+  it('bounds the report in bytes too: lines of many violations stop being listed near maxReportBytes', () => {
+    const budget = 256 * 1024;
+    assert.ok(MAX_REPORT_BYTES >= budget);
+    const p = new ImportParser({ ...OPTS, maxLineBytes: 65536, maxReportedRejections: 1_000_000, maxReportBytes: budget });
+    // Each line: 30 TLSA entries with usage 4 and odd hex, ~60 violations, 20 listed plus a count.
+    const entries = Array.from({ length: 30 }, () => ({ usage: 4, selector: 1, matchingType: 1, data: 'abc' }));
+    const line = Buffer.from(`${JSON.stringify({ name: 'n', tlsa: entries })}\n`);
+    const lines = 400;
+    for (let i = 0; i < lines; i++) p.push(line);
+    p.end();
+    assert.equal(p.rejectedCount, lines);
+    assert.ok(p.rejected.length < lines, `all ${lines} lines listed`);
+    assert.ok(p.rejected.every((r) => r.errors.length <= MAX_LINE_VIOLATIONS + 1));
+    const size = JSON.stringify(p.rejected).length;
+    assert.ok(size <= budget && size > budget / 2, `report of ${size} characters`);
   });
 
   it('keeps an open batch bounded when lines repeat names, and keeps first places with the latest records', () => {

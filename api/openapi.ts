@@ -1,48 +1,79 @@
 /**
  * The OpenAPI 3.1 document of the whole API, served at GET /api/v1/openapi.json. It is written out
- * here rather than generated from the route table, so that a test can compare the two: every route is
- * documented, every documented operation exists, and every error code of the registry appears.
+ * here rather than generated from the route table, so that tests can compare the two: every route is
+ * documented, every documented operation exists, and every error code of the registry appears
+ * (openapi.test.ts); and every live request and answer matches the schema declared for its route,
+ * status and media type (openapi-schemas.test.ts, with a JSON Schema 2020-12 validator).
+ *
+ * Schemas are JSON Schema 2020-12 (the OpenAPI 3.1 dialect). Objects the server builds or checks
+ * strictly are `additionalProperties: false`; since that keyword sees only the properties listed
+ * beside it, shapes that extend one another are built by spreading shared property lists
+ * (`nameViewProperties`, `identityProperties`, …), never by `allOf` of a closed schema.
  */
-import { API_ERRORS } from './errors.js';
+import { SSHFP_ALGORITHMS, SSHFP_FP_LENGTHS, TLSA_MATCHING, TLSA_SELECTORS, TLSA_USAGES } from '../core/identity-rdata.js';
+import { API_ERRORS, ApiErrorCode } from './errors.js';
+import { MAX_ENTRIES_PER_TYPE, MAX_NAME_RDATA_OCTETS } from './identity-input.js';
+import { DEFAULT_PAGE, MAX_PAGE } from './routes-names.js';
+import { MAX_USER_BYTES } from './user-owner.js';
 
 const ref = (name: string): object => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object): object => ({ 'application/json': { schema } });
-const problemRef = (name: string): object => ({ $ref: `#/components/responses/${name}` });
-const ok = (description: string, schema: string, serialHeader = false): object => ({
-  description,
-  content: json(ref(schema)),
-  ...(serialHeader ? { headers: { 'Idzone-Serial': { $ref: '#/components/headers/IdzoneSerial' } } } : {}),
-});
+const responseRef = (name: string): object => ({ $ref: `#/components/responses/${name}` });
+const serialHeader = { 'Idzone-Serial': { $ref: '#/components/headers/IdzoneSerial' } };
+const ok = (description: string, schema: string, headers?: object): object => ({ description, content: json(ref(schema)), ...(headers ? { headers } : {}) });
 
-/** Error responses shared by every authenticated zone operation. */
-const zoneErrors = { '400': problemRef('BadRequest'), '401': problemRef('Unauthorized'), '403': problemRef('Forbidden'), '404': problemRef('NotFound'), '500': problemRef('Internal') };
-const writeErrors = { ...zoneErrors, '413': problemRef('TooLarge'), '415': problemRef('MediaType'), '503': problemRef('Unavailable') };
+/**
+ * Error responses by what a route does. Every route can fail with 500; every route behind a token
+ * with 401. A `{zone}` route adds 400 (a zone or name in the path that is not a domain name, a bad
+ * query), 403 (scope is checked before existence) and 404. Routes that read a JSON body add 413 and
+ * 415 and a body's 400s; routes that write wait for the DNS workers and add 503.
+ */
+const baseErrors = { '500': responseRef('Internal') };
+const tokenErrors = { ...baseErrors, '401': responseRef('Unauthorized') };
+const zoneErrors = { ...tokenErrors, '400': responseRef('InvalidRequest'), '403': responseRef('Forbidden'), '404': responseRef('NotFound') };
+const zoneWriteErrors = { ...zoneErrors, '503': responseRef('Unavailable') };
+const bodyErrors = { '400': responseRef('BadRequest'), '413': responseRef('TooLarge'), '415': responseRef('MediaType') };
+const zoneBodyWriteErrors = { ...zoneWriteErrors, ...bodyErrors };
 
-const zoneParam = { name: 'zone', in: 'path', required: true, description: 'Zone apex, e.g. `_device.example.net.` (trailing dot optional).', schema: { type: 'string' } };
+const PATH_ENCODING = 'Percent-encode `/`, `?`, `%` and `\\` (and, as in any URL, `#`, spaces and non-ASCII characters): each path segment is percent-decoded on its own after the path is split at `/` and cut at `?`.';
+const zoneParam = {
+  name: 'zone',
+  in: 'path',
+  required: true,
+  description: `Zone apex, e.g. \`_device.example.net.\` (trailing dot optional). ${PATH_ENCODING}`,
+  schema: { type: 'string' },
+};
 const nameParam = {
   name: 'name',
   in: 'path',
   required: true,
-  description: 'Owner name: absolute with a trailing dot or when it already ends in the zone, otherwise relative to the zone (`sensor7`). Percent-encode `/` and `\\`.',
+  description: `Owner name: absolute with a trailing dot or when it already ends in the zone, otherwise relative to the zone (\`sensor7\`). ${PATH_ENCODING}`,
   schema: { type: 'string' },
 };
 const bearer = [{ bearer: [] }];
 
 const paths = {
   '/api/v1/zones': {
-    get: { operationId: 'listZones', summary: 'Zones the token may see', security: bearer, responses: { '200': ok('The zones', 'ZoneList'), '401': problemRef('Unauthorized'), '500': problemRef('Internal') } },
+    get: { operationId: 'listZones', summary: 'Zones the token may see', security: bearer, responses: { '200': ok('The zones', 'ZoneList'), ...tokenErrors } },
     post: {
       operationId: 'createZone',
       summary: 'Create a zone and its DNSSEC keys (admin token)',
       security: bearer,
       requestBody: { required: true, content: json(ref('ZoneCreate')) },
-      responses: { '201': ok('The zone, its DNSKEYs and DS records', 'Zone', true), ...writeErrors, '409': problemRef('Conflict') },
+      responses: {
+        '201': ok('The zone, its DNSKEYs and DS records', 'Zone', { ...serialHeader, Location: { required: true, description: 'The new zone: /api/v1/zones/<apex>', schema: { type: 'string' } } }),
+        ...tokenErrors,
+        ...bodyErrors,
+        '403': responseRef('Forbidden'),
+        '409': responseRef('Conflict'),
+        '503': responseRef('Unavailable'),
+      },
     },
   },
   '/api/v1/zones/{zone}': {
     parameters: [zoneParam],
-    get: { operationId: 'getZone', summary: 'One zone with its keys and DS records', security: bearer, responses: { '200': ok('The zone', 'Zone'), ...zoneErrors } },
-    delete: { operationId: 'deleteZone', summary: 'Delete a zone and all its records (admin token)', security: bearer, responses: { '204': { description: 'Deleted' }, ...zoneErrors, '503': problemRef('Unavailable') } },
+    get: { operationId: 'getZone', summary: 'One zone with its settings, keys and DS records', security: bearer, responses: { '200': ok('The zone', 'Zone'), ...zoneErrors } },
+    delete: { operationId: 'deleteZone', summary: 'Delete a zone and all its records (admin token)', security: bearer, responses: { '204': { description: 'Deleted' }, ...zoneWriteErrors } },
   },
   '/api/v1/zones/{zone}/keys': {
     parameters: [zoneParam],
@@ -50,7 +81,7 @@ const paths = {
       operationId: 'getZoneKeys',
       summary: 'The zone’s DNSSEC keys (public data only) and where its ZSK and KSK rollovers stand',
       security: bearer,
-      responses: { '200': ok('Keys and rollover state', 'ZoneKeys'), ...zoneErrors, '409': problemRef('RolloverRefused') },
+      responses: { '200': ok('Keys and rollover state', 'ZoneKeys'), ...zoneErrors, '409': responseRef('ZoneUnsigned') },
     },
   },
   '/api/v1/zones/{zone}/keys/rollover': {
@@ -64,7 +95,7 @@ const paths = {
         'The answer comes once every DNS worker serves the new key set.',
       security: bearer,
       requestBody: { required: true, content: json(ref('RolloverRequest')) },
-      responses: { '200': ok('The step taken and the new state', 'RolloverResult'), ...writeErrors, '409': problemRef('RolloverRefused') },
+      responses: { '200': ok('The step taken and the new state', 'RolloverResult'), ...zoneBodyWriteErrors, '409': responseRef('RolloverRefused') },
     },
   },
   '/api/v1/zones/{zone}/names': {
@@ -75,7 +106,7 @@ const paths = {
       security: bearer,
       parameters: [
         { name: 'after', in: 'query', required: false, description: 'Start after this name (the `next` of the previous page).', schema: { type: 'string' } },
-        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: DEFAULT_PAGE } },
       ],
       responses: { '200': ok('One page of names', 'NameList'), ...zoneErrors },
     },
@@ -88,13 +119,13 @@ const paths = {
       summary: 'Replace every identity record at a name',
       security: bearer,
       requestBody: { required: true, content: json(ref('IdentityBody')) },
-      responses: { '200': ok('Replaced', 'NameRecords', true), '201': ok('Created', 'NameRecords', true), ...writeErrors },
+      responses: { '200': ok('Replaced', 'NameRecords', serialHeader), '201': ok('Created', 'NameRecords', serialHeader), ...zoneBodyWriteErrors },
     },
     delete: {
       operationId: 'deleteName',
-      summary: 'Revoke: remove every identity record at a name',
+      summary: 'Revoke: remove every identity record at a name (404, and no serial change, when it holds none)',
       security: bearer,
-      responses: { '204': { description: 'Removed', headers: { 'Idzone-Serial': { $ref: '#/components/headers/IdzoneSerial' } } }, ...zoneErrors, '503': problemRef('Unavailable') },
+      responses: { '204': { description: 'Removed', headers: serialHeader }, ...zoneWriteErrors },
     },
   },
   '/api/v1/zones/{zone}/changes': {
@@ -104,7 +135,7 @@ const paths = {
       summary: 'Apply puts and deletes atomically: all or nothing, one serial',
       security: bearer,
       requestBody: { required: true, content: json(ref('ChangeBatch')) },
-      responses: { '200': ok('Applied', 'ChangeResults', true), ...writeErrors },
+      responses: { '200': ok('Applied', 'ChangeResults', serialHeader), ...zoneBodyWriteErrors },
     },
   },
   '/api/v1/zones/{zone}/import': {
@@ -113,19 +144,24 @@ const paths = {
       operationId: 'importNames',
       summary: 'Stream NDJSON identity bodies (one per line, with name or user), committed in batches',
       security: bearer,
-      requestBody: { required: true, content: { 'application/x-ndjson': { schema: ref('IdentityBody') }, 'application/jsonl': { schema: ref('IdentityBody') } } },
-      responses: { '200': ok('The import report', 'ImportReport', true), ...writeErrors },
+      requestBody: {
+        required: true,
+        description:
+          'Newline-delimited JSON: the schema is that of each non-blank line (an ImportLine), not of the whole body. There is no total size limit; a line longer than the configured limit, or one that is not valid, is rejected in the report and the rest is imported.',
+        content: { 'application/x-ndjson': { schema: ref('ImportLine') }, 'application/jsonl': { schema: ref('ImportLine') } },
+      },
+      responses: { '200': ok('The import report', 'ImportReport', serialHeader), ...zoneWriteErrors, '415': responseRef('MediaType') },
     },
   },
   '/api/v1/openapi.json': {
-    get: { operationId: 'getOpenApi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
+    get: { operationId: 'getOpenApi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) }, ...baseErrors } },
   },
   '/healthz': {
     get: {
       operationId: 'getHealth',
       summary: 'Liveness and store health (open or token, per config)',
       security: [{}, { bearer: [] }],
-      responses: { '200': ok('Healthy', 'Health'), '401': problemRef('Unauthorized'), '500': problemRef('Internal') },
+      responses: { '200': ok('Healthy', 'Health'), ...tokenErrors },
     },
   },
   '/metrics': {
@@ -133,107 +169,219 @@ const paths = {
       operationId: 'getMetrics',
       summary: 'Prometheus metrics (open or token, per config)',
       security: [{}, { bearer: [] }],
-      responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, '401': problemRef('Unauthorized') },
+      responses: { '200': { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...tokenErrors },
     },
   },
 };
 
+const MAX_TTL = 0x7fffffff; // RFC 2181 §8
 const integer = (min: number, max: number, description?: string): object => ({ type: 'integer', minimum: min, maximum: max, ...(description ? { description } : {}) });
-const hex = { type: 'string', pattern: '^([0-9a-fA-F]{2}|\\s)*$' };
+const ttl = (description?: string): object => integer(1, MAX_TTL, description);
+const serial = integer(0, 0xffffffff, 'Zone SOA serial');
 const strictObject = (properties: object, required: string[] = []): object => ({ type: 'object', additionalProperties: false, properties, required });
+/** Every listed property is required. */
+const closedObject = (properties: object): object => strictObject(properties, Object.keys(properties));
 
-const tlsaOptional = { usage: integer(0, 3), selector: integer(0, 1), matchingType: integer(0, 2) };
+/**
+ * Hex as the server reads it (core/identity-rdata.ts parseHex): hex digits in either case, an even
+ * number of them, with whitespace (JavaScript `\s`) allowed anywhere and ignored (RFC 6698 §2.2
+ * presentation form). `digits` pins the number of hex digits.
+ */
+const hexPattern = (digits?: number): string => (digits === undefined ? '^\\s*(?:[0-9a-fA-F]\\s*[0-9a-fA-F]\\s*)*$' : `^\\s*(?:[0-9a-fA-F]\\s*){${digits}}$`);
+/** Hex as the server writes it (views.ts): lowercase, no whitespace. */
+const hexOut = { type: 'string', pattern: '^(?:[0-9a-f]{2})*$' };
+
+const tlsaUsage = { enum: [...TLSA_USAGES], description: '0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE' };
+const tlsaSelector = { enum: [...TLSA_SELECTORS], description: '0 whole certificate, 1 SubjectPublicKeyInfo' };
+const tlsaMatching = { enum: [...TLSA_MATCHING], description: '0 the bytes themselves, 1 SHA2-256, 2 SHA2-512' };
+const tlsaOptional = { usage: tlsaUsage, selector: tlsaSelector, matchingType: tlsaMatching };
+const sshfpAlgorithm = { enum: [...SSHFP_ALGORITHMS], description: '1 RSA, 2 DSA, 3 ECDSA, 4 Ed25519, 6 Ed448' };
+const sshfpType = { enum: [...SSHFP_FP_LENGTHS.keys()], description: '1 SHA-1, 2 SHA-256' };
+/** `then` a field of `digits` hex digits `if` the selector field has `value`. */
+const digestRule = (field: string, selector: string, value: number, digits: number): object => ({
+  if: { properties: { [selector]: { const: value } }, required: [selector] },
+  then: { properties: { [field]: { pattern: hexPattern(digits) } } },
+});
+
+/**
+ * The fields of an identity body, shared by PUT, change-batch puts and import lines (identity-input.ts
+ * BODY_KEYS): a field the parser learns is added here once.
+ */
+const ownerProperties = {
+  name: { type: 'string', description: 'Owner: absolute with a trailing dot or when it ends in the zone, else relative to the zone.' },
+  user: {
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_USER_BYTES,
+    pattern: '^[^@]*$',
+    description: `Instead of name: the owner becomes hex(sha256(user))[:56]._user.<zone> (RFC 7929 §3 technique). The local part only (no "@"), at most ${MAX_USER_BYTES} bytes of UTF-8.`,
+  },
+};
+const identityProperties = {
+  ...ownerProperties,
+  ttl: ttl('Default: the zone’s defaultTtl; at most its maxTtl.'),
+  tlsa: { type: 'array', maxItems: MAX_ENTRIES_PER_TYPE, items: ref('TlsaEntry'), description: `With sshfp: at most ${MAX_NAME_RDATA_OCTETS.toLocaleString('en-US')} octets of RDATA in all (identical records once), so the answer fits one DNS message.` },
+  sshfp: { type: 'array', maxItems: MAX_ENTRIES_PER_TYPE, items: ref('SshfpEntry') },
+};
+/** Rules beside the fields: at least one record, and name and user not both (or exactly one of them). */
+const atLeastOneRecord = {
+  anyOf: [
+    { required: ['tlsa'], properties: { tlsa: { minItems: 1 } } },
+    { required: ['sshfp'], properties: { sshfp: { minItems: 1 } } },
+  ],
+};
+const notBothOwners = { not: { required: ['name', 'user'] } };
+const exactlyOneOwner = { oneOf: [{ required: ['name'] }, { required: ['user'] }] };
+
+/** A name's records as GET shows them and PUT takes them back (views.ts nameView). */
+const nameViewProperties = {
+  name: { type: 'string', description: 'The canonical absolute owner name' },
+  ttl: integer(0, MAX_TTL),
+  tlsa: { type: 'array', items: closedObject({ ...tlsaOptional, data: hexOut }) },
+  sshfp: { type: 'array', items: closedObject({ algorithm: sshfpAlgorithm, type: sshfpType, fingerprint: hexOut }) },
+};
+
+const zoneSummaryProperties = {
+  name: { type: 'string' },
+  serial,
+  names: { type: 'integer', minimum: 0, description: 'Names holding identity records' },
+  records: { type: ['integer', 'null'], minimum: 0, description: 'TLSA and SSHFP records; null while a catalog from before record counting is being counted' },
+  signed: { type: 'boolean' },
+};
+
+const zoneKeyProperties = {
+  keyTag: integer(0, 65535),
+  algorithm: { type: 'integer' },
+  flags: { type: 'integer', description: '257 for a KSK or CSK, 256 for a ZSK' },
+  role: { enum: ['ksk', 'zsk', 'csk'] },
+  state: { enum: ['published', 'active', 'retired'] },
+  dnskey: { type: 'string', description: 'The DNSKEY RR as text' },
+};
+const zoneKeyRequired = ['keyTag', 'algorithm', 'flags', 'role', 'dnskey'];
+
+const rolloverStatusProperties = {
+  zone: { type: 'string' },
+  csk: { type: 'boolean', description: 'The zone signs with one combined key: split-key rollovers do not apply' },
+  zsk: ref('RolloverState'),
+  ksk: ref('RolloverState'),
+};
+
 const schemas = {
+  HexData: { type: 'string', pattern: hexPattern(), description: 'Hexadecimal: an even number of hex digits in either case; whitespace anywhere is ignored (RFC 6698 §2.2 presentation form).' },
   TlsaEntry: {
-    description: 'TLSA (RFC 6698): explicit fields, or a PEM certificate / SPKI from which the server computes the data (default 3 1 1).',
+    description:
+      'TLSA (RFC 6698): explicit fields, or a PEM certificate / SPKI from which the server computes the data (default 3 1 1). Matching type 1 data is 32 octets, 2 is 64; matching type 0 data must be the DER certificate (selector 0) or SubjectPublicKeyInfo (selector 1).',
     oneOf: [
-      strictObject({ ...tlsaOptional, data: hex }, ['usage', 'selector', 'matchingType', 'data']),
+      { ...closedObject({ ...tlsaOptional, data: ref('HexData') }), allOf: [digestRule('data', 'matchingType', 1, 64), digestRule('data', 'matchingType', 2, 128)] },
       strictObject({ ...tlsaOptional, certificate: { type: 'string', description: 'PEM X.509 certificate' } }, ['certificate']),
-      strictObject({ ...tlsaOptional, publicKey: { type: 'string', description: 'PEM SubjectPublicKeyInfo ("BEGIN PUBLIC KEY"); selector 1 only' } }, ['publicKey']),
+      strictObject({ ...tlsaOptional, selector: { const: 1, description: 'A public key gives only selector 1' }, publicKey: { type: 'string', description: 'PEM SubjectPublicKeyInfo ("BEGIN PUBLIC KEY")' } }, ['publicKey']),
     ],
   },
   SshfpEntry: {
     description: 'SSHFP (RFC 4255): explicit fields, or an OpenSSH public key line from which the server computes the fingerprint (type 2, SHA-256, by default).',
     oneOf: [
-      strictObject({ algorithm: { enum: [1, 2, 3, 4, 6] }, type: { enum: [1, 2] }, fingerprint: hex }, ['algorithm', 'type', 'fingerprint']),
-      strictObject({ sshKey: { type: 'string', description: 'e.g. "ssh-ed25519 AAAA… comment"' }, type: { enum: [1, 2] }, algorithm: { enum: [1, 2, 3, 4, 6] } }, ['sshKey']),
+      { ...closedObject({ algorithm: sshfpAlgorithm, type: sshfpType, fingerprint: ref('HexData') }), allOf: [...SSHFP_FP_LENGTHS].map(([type, octets]) => digestRule('fingerprint', 'type', type, octets * 2)) },
+      strictObject({ sshKey: { type: 'string', description: 'e.g. "ssh-ed25519 AAAA… comment"' }, type: sshfpType, algorithm: { ...sshfpAlgorithm, description: 'Must match the key when given' } }, ['sshKey']),
     ],
   },
-  IdentityBody: strictObject({
-    name: { type: 'string', description: 'Owner (optional in a PUT, where the URL names it; must then agree).' },
-    user: { type: 'string', description: 'Instead of name: the owner becomes hex(sha256(user))[:56]._user.<zone> (RFC 7929 §3 technique).' },
-    ttl: { type: 'integer', minimum: 1, description: 'Default: the zone’s defaultTtl; at most its maxTtl.' },
-    tlsa: { type: 'array', maxItems: 64, items: ref('TlsaEntry'), description: 'With sshfp: at most 60,000 octets of RDATA in all (identical records once), so the answer fits one DNS message.' },
-    sshfp: { type: 'array', maxItems: 64, items: ref('SshfpEntry') },
+  IdentityBody: {
+    ...strictObject(identityProperties),
+    description: 'PUT body. name or user is optional (the URL names the owner) and must then agree with it; at least one TLSA or SSHFP record.',
+    allOf: [atLeastOneRecord, notBothOwners],
+  },
+  ImportLine: { description: 'One NDJSON line of an import: an identity body with exactly one of name or user.', allOf: [ref('IdentityBody'), exactlyOneOwner] },
+  NameView: closedObject(nameViewProperties),
+  NameRecords: closedObject({ zone: { type: 'string' }, serial, ...nameViewProperties }),
+  NameList: closedObject({
+    zone: { type: 'string' },
+    serial,
+    names: { type: 'array', items: ref('NameView') },
+    next: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null at the end.' },
   }),
-  NameRecords: strictObject(
-    {
-      zone: { type: 'string' },
-      serial: { type: 'integer' },
-      name: { type: 'string' },
-      ttl: { type: 'integer' },
-      tlsa: { type: 'array', items: strictObject({ ...tlsaOptional, data: hex }) },
-      sshfp: { type: 'array', items: strictObject({ algorithm: { type: 'integer' }, type: { type: 'integer' }, fingerprint: hex }) },
-    },
-    ['name', 'ttl', 'tlsa', 'sshfp'],
-  ),
-  NameList: strictObject(
-    { zone: { type: 'string' }, serial: { type: 'integer' }, names: { type: 'array', items: ref('NameRecords') }, next: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null at the end.' } },
-    ['names', 'next'],
-  ),
-  ChangeBatch: strictObject({ changes: { type: 'array', minItems: 1, items: ref('Change') } }, ['changes']),
-  Change: {
-    oneOf: [
-      { allOf: [ref('IdentityBody')], properties: { op: { const: 'put' } }, required: ['op'] },
-      strictObject({ op: { const: 'delete' }, name: { type: 'string' }, user: { type: 'string' } }, ['op']),
-    ],
+  ChangeBatch: {
+    ...strictObject({ changes: { type: 'array', minItems: 1, items: ref('Change') } }, ['changes']),
+    description: 'Every entry is validated before anything is written; a name may appear once per batch.',
   },
-  ChangeResults: strictObject(
-    {
-      zone: { type: 'string' },
-      serial: { type: 'integer' },
-      results: { type: 'array', items: strictObject({ name: { type: 'string' }, op: { enum: ['put', 'delete'] }, result: { enum: ['created', 'replaced', 'deleted', 'absent'] } }) },
-    },
-    ['serial', 'results'],
-  ),
-  ImportReport: strictObject(
-    {
-      zone: { type: 'string' },
-      accepted: { type: 'integer', description: 'Lines accepted (and committed).' },
-      rejectedCount: { type: 'integer' },
-      rejected: { type: 'array', items: strictObject({ line: { type: 'integer' }, errors: { type: 'array', items: ref('Violation') } }), description: 'Every rejected line (bounded by config; rejectedCount stays exact).' },
-      batches: { type: 'integer' },
-      serial: { type: 'integer' },
-    },
-    ['accepted', 'rejectedCount', 'rejected', 'batches', 'serial'],
-  ),
-  ZoneCreate: strictObject(
-    { name: { type: 'string' }, defaultTtl: { type: 'integer', minimum: 1, default: 60 }, maxTtl: { type: 'integer', minimum: 1, default: 3600 }, negativeTtl: { type: 'integer', minimum: 1 }, denial: { enum: ['nsec3', 'compact'] }, signed: { type: 'boolean', default: true }, algorithm: { enum: [13, 15], default: 13 }, keys: { enum: ['ksk-zsk', 'csk'], default: 'ksk-zsk' } },
-    ['name'],
-  ),
-  ZoneSummary: strictObject({ name: { type: 'string' }, serial: { type: 'integer' }, names: { type: 'integer' }, records: { type: ['integer', 'null'], description: 'TLSA and SSHFP records' }, signed: { type: 'boolean' } }),
-  ZoneList: strictObject({ zones: { type: 'array', items: ref('ZoneSummary') } }, ['zones']),
-  Zone: {
-    allOf: [ref('ZoneSummary')],
-    properties: {
-      createdAt: { type: 'string', format: 'date-time' },
-      settings: { type: 'object' },
-      keys: { type: 'array', items: strictObject({ keyTag: { type: 'integer' }, algorithm: { type: 'integer' }, flags: { type: 'integer' }, role: { type: 'string' }, state: { type: 'string' }, dnskey: { type: 'string' } }) },
-      ds: { type: 'array', items: { type: 'string' }, description: 'DS records for the parent zone, as RR text.' },
-    },
+  Change: { oneOf: [ref('PutChange'), ref('DeleteChange')] },
+  PutChange: {
+    ...strictObject({ op: { const: 'put' }, ...identityProperties }, ['op']),
+    description: 'Replace every identity record at the name: an identity body with "op": "put" and exactly one of name or user.',
+    allOf: [atLeastOneRecord, exactlyOneOwner],
   },
-  ZoneKey: strictObject(
-    {
-      keyTag: { type: 'integer' },
-      algorithm: { type: 'integer' },
-      flags: { type: 'integer', description: '257 for a KSK or CSK, 256 for a ZSK' },
-      role: { enum: ['ksk', 'zsk', 'csk'] },
-      state: { enum: ['published', 'active', 'retired'] },
-      dnskey: { type: 'string', description: 'The DNSKEY RR as text' },
-      ds: { type: 'string', description: 'The DS RR (SHA-256) for the parent; KSK and CSK only' },
+  DeleteChange: {
+    ...strictObject({ op: { const: 'delete' }, ...ownerProperties }, ['op']),
+    description: 'Remove every identity record at the name (result "absent" when it holds none).',
+    allOf: [exactlyOneOwner],
+  },
+  ChangeResults: closedObject({
+    zone: { type: 'string' },
+    serial,
+    results: {
+      type: 'array',
+      description: 'One per change, in the order given',
+      items: {
+        oneOf: [
+          closedObject({ name: { type: 'string' }, op: { const: 'put' }, result: { enum: ['created', 'replaced'] } }),
+          closedObject({ name: { type: 'string' }, op: { const: 'delete' }, result: { enum: ['deleted', 'absent'] } }),
+        ],
+      },
     },
-    ['keyTag', 'algorithm', 'flags', 'role', 'dnskey'],
-  ),
+  }),
+  ImportReport: closedObject({
+    zone: { type: 'string' },
+    accepted: { type: 'integer', minimum: 0, description: 'Lines accepted (and committed).' },
+    rejectedCount: { type: 'integer', minimum: 0 },
+    rejected: {
+      type: 'array',
+      items: closedObject({ line: { type: 'integer', minimum: 1 }, errors: { type: 'array', items: ref('Violation') } }),
+      description: 'Rejected lines (bounded by config; rejectedCount stays exact).',
+    },
+    batches: { type: 'integer', minimum: 0 },
+    serial,
+  }),
+  ZoneCreate: {
+    ...strictObject(
+      {
+        name: { type: 'string' },
+        defaultTtl: { ...ttl(), default: 60 },
+        maxTtl: { ...ttl('At least defaultTtl'), default: 3600 },
+        negativeTtl: { ...ttl('SOA MINIMUM (RFC 2308)'), default: 60 },
+        denial: { enum: ['nsec3', 'compact'], default: 'nsec3' },
+        signed: { type: 'boolean', default: true },
+        algorithm: { enum: [13, 15], default: 13, description: '13 ECDSA P-256, 15 Ed25519' },
+        keys: { enum: ['ksk-zsk', 'csk'], default: 'ksk-zsk' },
+      },
+      ['name'],
+    ),
+    description: 'algorithm and keys apply only to a signed zone.',
+    if: { properties: { signed: { const: false } }, required: ['signed'] },
+    then: { not: { anyOf: [{ required: ['algorithm'] }, { required: ['keys'] }] } },
+  },
+  ZoneSummary: closedObject(zoneSummaryProperties),
+  ZoneList: closedObject({ zones: { type: 'array', items: ref('ZoneSummary') } }),
+  ZoneSettings: closedObject({
+    defaultTtl: integer(0, MAX_TTL),
+    maxTtl: integer(0, MAX_TTL),
+    soaTtl: integer(0, MAX_TTL),
+    negativeTtl: integer(0, MAX_TTL),
+    soaRefresh: integer(0, MAX_TTL),
+    soaRetry: integer(0, MAX_TTL),
+    soaExpire: integer(0, MAX_TTL),
+    mname: { type: 'string' },
+    rname: { type: 'string' },
+    ns: { type: 'array', minItems: 1, items: { type: 'string' } },
+    nsTtl: integer(0, MAX_TTL),
+    denial: { enum: ['nsec3', 'compact'] },
+    signed: { type: 'boolean' },
+  }),
+  Zone: closedObject({
+    ...zoneSummaryProperties,
+    createdAt: { type: 'string', format: 'date-time' },
+    settings: ref('ZoneSettings'),
+    keys: { type: 'array', items: strictObject(zoneKeyProperties, zoneKeyRequired) },
+    ds: { type: 'array', items: { type: 'string' }, description: 'DS records for the parent zone, as RR text.' },
+  }),
+  ZoneKey: strictObject({ ...zoneKeyProperties, ds: { type: 'string', description: 'The DS RR (SHA-256) for the parent; KSK and CSK only' } }, zoneKeyRequired),
   RolloverStep: strictObject(
     {
       step: { enum: ['publish', 'activate', 'retire', 'remove'] },
@@ -255,54 +403,58 @@ const schemas = {
     },
     ['kind', 'stepTaken', 'description', 'next', 'safeAt', 'safeAtTime'],
   ),
-  ZoneKeys: strictObject(
-    { zone: { type: 'string' }, csk: { type: 'boolean', description: 'The zone signs with one combined key: split-key rollovers do not apply' }, keys: { type: 'array', items: ref('ZoneKey') }, zsk: ref('RolloverState'), ksk: ref('RolloverState') },
-    ['zone', 'csk', 'keys', 'zsk', 'ksk'],
-  ),
+  RolloverStatus: closedObject(rolloverStatusProperties),
+  ZoneKeys: closedObject({ ...rolloverStatusProperties, keys: { type: 'array', items: ref('ZoneKey') } }),
   RolloverRequest: strictObject({ kind: { enum: ['zsk', 'ksk'] }, force: { type: 'boolean', default: false, description: 'Take the step even if it is not safe yet (emergencies, tests)' } }, ['kind']),
-  RolloverResult: strictObject(
-    {
-      zone: { type: 'string' },
-      action: ref('RolloverStep'),
-      status: strictObject({ zone: { type: 'string' }, csk: { type: 'boolean' }, zsk: ref('RolloverState'), ksk: ref('RolloverState') }, ['zone', 'csk', 'zsk', 'ksk']),
-    },
-    ['zone', 'action', 'status'],
-  ),
-  Health: strictObject({ status: { const: 'ok' }, zones: { type: 'integer' } }),
-  Violation: strictObject({ pointer: { type: 'string', description: 'RFC 6901 pointer into the body; /path/<param> and /query/<param> for URL parts.' }, message: { type: 'string' } }, ['pointer', 'message']),
+  RolloverResult: closedObject({ zone: { type: 'string' }, action: ref('RolloverStep'), status: ref('RolloverStatus') }),
+  Health: closedObject({ status: { const: 'ok' }, zones: { type: 'integer', minimum: 0 } }),
+  Violation: closedObject({ pointer: { type: 'string', description: 'RFC 6901 pointer into the body; /path/<param> and /query/<param> for URL parts.' }, message: { type: 'string' } }),
   Problem: {
     type: 'object',
     description: 'RFC 9457 problem details with a stable code and every violation.',
     properties: {
-      type: { type: 'string', format: 'uri' },
+      type: { type: 'string', format: 'uri', description: 'urn:idzone:problem:<code>' },
       title: { type: 'string' },
       status: { type: 'integer' },
       detail: { type: 'string' },
-      instance: { type: 'string' },
+      instance: { type: 'string', description: 'The request path' },
       code: { enum: Object.keys(API_ERRORS) },
       errors: { type: 'array', items: ref('Violation') },
       safeAt: { type: 'integer', description: 'ERR_API_ROLLOVER_NOT_SAFE: Unix seconds from which the step is safe' },
       safeAtTime: { type: 'string', format: 'date-time', description: 'ERR_API_ROLLOVER_NOT_SAFE: `safeAt` as an ISO 8601 time' },
     },
-    required: ['type', 'title', 'status', 'detail', 'code', 'errors'],
+    required: ['type', 'title', 'status', 'detail', 'instance', 'code', 'errors'],
   },
 };
 
-const problemResponse = (description: string): object => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+/** A problem+json response whose `code` is one of `codes` (and `status` theirs, from the registry). */
+const problemResponse = (description: string, codes: ApiErrorCode[], headers?: object): object => ({
+  description: `${codes.join(', ')}: ${description}`,
+  content: {
+    'application/problem+json': {
+      schema: { allOf: [ref('Problem')], properties: { code: { enum: codes }, status: { enum: [...new Set(codes.map((c) => API_ERRORS[c].status))] } } },
+    },
+  },
+  ...(headers ? { headers } : {}),
+});
+const challenge = { 'WWW-Authenticate': { required: true, description: 'Bearer challenge (RFC 6750 §3)', schema: { type: 'string' } } };
+const C = ApiErrorCode;
 const responses = {
-  BadRequest: problemResponse('ERR_API_VALIDATION, ERR_API_TYPE_REFUSED or ERR_API_BAD_JSON, every violation listed'),
-  Unauthorized: { ...problemResponse('ERR_API_UNAUTHORIZED: no token or an unknown one'), headers: { 'WWW-Authenticate': { schema: { type: 'string' } } } },
-  Forbidden: problemResponse('ERR_API_FORBIDDEN: the token does not cover this zone, is read-only, or is not admin'),
-  NotFound: problemResponse('ERR_API_NOT_FOUND'),
-  MethodNotAllowed: { ...problemResponse('ERR_API_METHOD (any path, with an Allow header)'), headers: { Allow: { schema: { type: 'string' } } } },
-  Conflict: problemResponse('ERR_API_CONFLICT: the zone exists'),
-  TooLarge: problemResponse('ERR_API_BODY_TOO_LARGE'),
-  MediaType: problemResponse('ERR_API_MEDIA_TYPE: application/json (application/x-ndjson for import) is required'),
-  Internal: problemResponse('ERR_API_INTERNAL'),
+  InvalidRequest: problemResponse('a path or query parameter is not valid, every violation listed', [C.VALIDATION]),
+  BadRequest: problemResponse('the body (or a path or query parameter) is not valid, every violation listed; TYPE_REFUSED for a record type other than TLSA/SSHFP', [C.VALIDATION, C.TYPE_REFUSED, C.BAD_JSON]),
+  Unauthorized: problemResponse('no token, or an unknown one', [C.UNAUTHORIZED], challenge),
+  Forbidden: problemResponse('the token does not cover this zone, is read-only, or is not admin', [C.FORBIDDEN], challenge),
+  NotFound: problemResponse('no such zone or name (or key management is not available)', [C.NOT_FOUND]),
+  Conflict: problemResponse('the zone exists, or would lie inside or above a served zone', [C.CONFLICT]),
+  TooLarge: problemResponse('the body exceeds maxBodyBytes; the connection is closed', [C.BODY_TOO_LARGE]),
+  MediaType: problemResponse('application/json (application/x-ndjson or application/jsonl for import) is required', [C.MEDIA_TYPE]),
+  Internal: problemResponse('a fault, logged', [C.INTERNAL]),
   RolloverRefused: problemResponse(
-    'ERR_API_ROLLOVER_NOT_SAFE (the next step is not safe yet: `safeAt`, `safeAtTime`, and `detail` says what it waits for), ERR_API_ROLLOVER_CSK (the zone uses a CSK), ERR_API_ROLLOVER_UNSIGNED (the zone is not signed)',
+    'the next step is not safe yet (`safeAt`, `safeAtTime`, and `detail` says what it waits for), the zone uses a CSK, or the zone is not signed',
+    [C.ROLLOVER_NOT_SAFE, C.ROLLOVER_CSK, C.ROLLOVER_UNSIGNED],
   ),
-  Unavailable: problemResponse('ERR_API_UNAVAILABLE: committed, but not confirmed by every DNS worker; retrying is safe'),
+  ZoneUnsigned: problemResponse('the zone is not signed, so it has no keys to roll', [C.ROLLOVER_UNSIGNED]),
+  Unavailable: problemResponse('committed, but not confirmed by every DNS worker (retrying is safe), or nothing stored because the zone cannot be signed now', [C.UNAVAILABLE]),
 };
 
 export const OPENAPI_DOCUMENT = Object.freeze({
@@ -310,14 +462,16 @@ export const OPENAPI_DOCUMENT = Object.freeze({
   info: {
     title: 'idzone API',
     version: '1',
-    description: 'Publish and revoke DANCE identity records (TLSA, SSHFP) in DNSSEC-signed zones. Errors are RFC 9457 problem+json; codes are listed in api/README.md.',
+    description:
+      'Publish and revoke DANCE identity records (TLSA, SSHFP) in DNSSEC-signed zones. Errors are RFC 9457 problem+json (the Problem schema); codes are listed in api/README.md. ' +
+      'Besides the responses listed per operation: a path no route matches is answered 404 ERR_API_NOT_FOUND, and a method its path does not list is answered 405 ERR_API_METHOD with an `Allow` header, both as problem+json.',
   },
   servers: [{ url: '/' }],
   security: bearer,
   paths,
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'idz_… tokens from `idzone token create` or <data-dir>/admin.token' } },
-    headers: { IdzoneSerial: { description: 'Zone SOA serial after the change', schema: { type: 'integer' } } },
+    headers: { IdzoneSerial: { required: true, description: 'Zone SOA serial after the change', schema: serial } },
     schemas,
     responses,
   },

@@ -23,12 +23,13 @@ const serialHeader = { 'Idzone-Serial': { $ref: '#/components/headers/IdzoneSeri
 const ok = (description: string, schema: string, headers?: object): object => ({ description, content: json(ref(schema)), ...(headers ? { headers } : {}) });
 
 /**
- * Error responses by what a route does. Every route can fail with 500; every route behind a token
- * with 401. A `{zone}` route adds 400 (a zone or name in the path that is not a domain name, a bad
- * query), 403 (scope is checked before existence) and 404. Routes that read a JSON body add 413 and
- * 415 and a body's 400s; routes that write wait for the DNS workers and add 503.
+ * Error responses by what a route does. Every route can fail with 500, and with 400 for a query
+ * parameter it does not read (or one given twice); every route behind a token with 401. A `{zone}`
+ * route adds 400 (a zone or name in the path that is not a domain name, a bad `limit`/`after`), 403
+ * (scope is checked before existence) and 404. Routes that read a JSON body add 413 and 415 and a
+ * body's 400s; routes that write wait for the DNS workers and add 503.
  */
-const baseErrors = { '500': responseRef('Internal') };
+const baseErrors = { '400': responseRef('InvalidRequest'), '500': responseRef('Internal') };
 const tokenErrors = { ...baseErrors, '401': responseRef('Unauthorized') };
 const zoneErrors = { ...tokenErrors, '400': responseRef('InvalidRequest'), '403': responseRef('Forbidden'), '404': responseRef('NotFound') };
 const zoneWriteErrors = { ...zoneErrors, '503': responseRef('Unavailable') };
@@ -150,7 +151,7 @@ const paths = {
           'Newline-delimited JSON: the schema is that of each non-blank line (an ImportLine), not of the whole body. There is no total size limit; a line longer than the configured limit, or one that is not valid, is rejected in the report and the rest is imported.',
         content: { 'application/x-ndjson': { schema: ref('ImportLine') }, 'application/jsonl': { schema: ref('ImportLine') } },
       },
-      responses: { '200': ok('The import report', 'ImportReport', serialHeader), ...zoneWriteErrors, '415': responseRef('MediaType') },
+      responses: { '200': ok('The import report', 'ImportReport', serialHeader), ...zoneWriteErrors, '415': responseRef('MediaType'), '503': responseRef('ImportUnavailable') },
     },
   },
   '/api/v1/openapi.json': {
@@ -219,6 +220,9 @@ const ownerProperties = {
 };
 const identityProperties = {
   ...ownerProperties,
+  // What GET adds to a name's records, accepted so that a GET body can be PUT back unchanged.
+  zone: { type: 'string', description: 'Read-only, as GET shows it: when given, must name the zone of the request (in any spelling).' },
+  serial: { ...serial, description: 'Read-only, as GET shows it: when given, any zone serial; not compared, since any write in the zone moves it.' },
   ttl: ttl('Default: the zone’s defaultTtl; at most its maxTtl.'),
   tlsa: { type: 'array', maxItems: MAX_ENTRIES_PER_TYPE, items: ref('TlsaEntry'), description: `With sshfp: at most ${MAX_NAME_RDATA_OCTETS.toLocaleString('en-US')} octets of RDATA in all (identical records once), so the answer fits one DNS message.` },
   sshfp: { type: 'array', maxItems: MAX_ENTRIES_PER_TYPE, items: ref('SshfpEntry') },
@@ -454,6 +458,11 @@ const responses = {
     [C.ROLLOVER_NOT_SAFE, C.ROLLOVER_CSK, C.ROLLOVER_UNSIGNED],
   ),
   ZoneUnsigned: problemResponse('the zone is not signed, so it has no keys to roll', [C.ROLLOVER_UNSIGNED]),
+  ImportUnavailable: problemResponse(
+    'BUSY: too many imports are running, nothing of this one was read or stored (`Retry-After`); UNAVAILABLE: committed, but not confirmed by every DNS worker',
+    [C.BUSY, C.UNAVAILABLE],
+    { 'Retry-After': { description: 'ERR_API_BUSY: seconds to wait', schema: { type: 'integer', minimum: 0 } } },
+  ),
   Unavailable: problemResponse('committed, but not confirmed by every DNS worker (retrying is safe), or nothing stored because the zone cannot be signed now', [C.UNAVAILABLE]),
 };
 
@@ -464,7 +473,7 @@ export const OPENAPI_DOCUMENT = Object.freeze({
     version: '1',
     description:
       'Publish and revoke DANCE identity records (TLSA, SSHFP) in DNSSEC-signed zones. Errors are RFC 9457 problem+json (the Problem schema); codes are listed in api/README.md. ' +
-      'Besides the responses listed per operation: a path no route matches is answered 404 ERR_API_NOT_FOUND, and a method its path does not list is answered 405 ERR_API_METHOD with an `Allow` header, both as problem+json.',
+      'HEAD is answered wherever GET is, without a body. Besides the responses listed per operation: a path no route matches is answered 404 ERR_API_NOT_FOUND (400 ERR_API_VALIDATION when it is not valid percent-encoding), and a method its path does not list is answered 405 ERR_API_METHOD with an `Allow` header, all as problem+json.',
   },
   servers: [{ url: '/' }],
   security: bearer,

@@ -58,7 +58,8 @@ export function parseBatch(value: unknown, zone: ZoneInfo): Batch {
     const change = parseEntry(entry, zone, at, out);
     if (change === undefined) return;
     const first = seen.get(change.owner);
-    if (first !== undefined) out.push({ pointer: `${at}/name`, message: `${change.owner} is already changed at /changes/${first}; give each name once per batch` });
+    const field = isPlainObject(entry) && entry.name === undefined && entry.user !== undefined ? 'user' : 'name';
+    if (first !== undefined) out.push({ pointer: `${at}/${field}`, message: `${change.owner} is already changed at /changes/${first}; give each name once per batch` });
     seen.set(change.owner, i);
     changes.push(change);
   });

@@ -81,6 +81,9 @@ export type SshKeyParse = { ok: true; keyType: string; algorithm: number; blob: 
 
 /** Parses an OpenSSH public key line `type base64 [comment]` and checks its blob (RFC 4253 §6.6). */
 export function parseSshKeyLine(line: string): SshKeyParse {
+  // `cat ssh_host_*.pub` gives several lines: hashing the first and dropping the rest would publish
+  // fewer keys than the caller meant to, silently. One key per entry, as a PEM chain is refused.
+  if (line.trim().includes('\n')) return { ok: false, message: 'give one key per sshKey entry: this holds more than one line' };
   const parts = line.trim().split(/\s+/);
   const keyType = parts[0] ?? '';
   const spec = KEY_TYPES.get(keyType);

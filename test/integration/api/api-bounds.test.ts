@@ -176,6 +176,21 @@ describe('api: bounds, round trips and HTTP details (integration, 127.0.0.1)', (
     });
   });
 
+  describe('ambiguous input', () => {
+    it('an sshKey holding two key lines is refused, not hashed as its first', async () => {
+      const r = await http(h.port, 'PUT', `${Z}/names/ssh1`, { token: h.admin, body: { sshfp: [{ sshKey: `${fx.SSH_ED25519}\n${fx.SSH_ED25519}` }] } });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.errors[0].pointer, '/sshfp/0/sshKey');
+      assert.equal((await http(h.port, 'PUT', `${Z}/names/ssh1`, { token: h.admin, body: { sshfp: [{ sshKey: `${fx.SSH_ED25519}\n` }] } })).status, 201);
+    });
+
+    it('a name given twice in a batch is pointed at where each entry named it (user or name)', async () => {
+      const r = await http(h.port, 'POST', `${Z}/changes`, { token: h.admin, body: { changes: [{ op: 'delete', user: 'alice' }, { op: 'delete', user: 'alice' }] } });
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.errors[0].pointer, '/changes/1/user');
+    });
+  });
+
   describe('names that cannot work', () => {
     it('a wildcard zone apex is refused (its RRSIGs could never validate)', async () => {
       const r = await http(h.port, 'POST', '/api/v1/zones', { token: h.admin, body: { name: '*.wz.example.' } });

@@ -13,7 +13,7 @@
  *   way) and is replaced; after repeated deaths the pool stops using threads.
  */
 import { Worker } from 'node:worker_threads';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { BatchMessage, KeyMessage, ResultMessage } from './signing-worker.js';
 import { UNKNOWN_KEY } from './signing-worker.js';
 
@@ -23,6 +23,8 @@ export interface SigningPoolOptions {
   maxInFlight?: number;
   /** Called when a thread fails; the pool replaces it. */
   onError?: (message: string) => void;
+  /** The first key id handed out (tests start it near a boundary); default 1. */
+  firstKeyId?: number;
 }
 
 export interface SigningPoolStats {
@@ -31,6 +33,8 @@ export interface SigningPoolStats {
   inFlight: number;
   refused: number;
   failures: number;
+  /** Distinct keys the pool has given an id (a reloaded key keeps its id). */
+  keys: number;
 }
 
 interface Job {
@@ -41,6 +45,8 @@ interface Job {
 /** Deaths after which the pool gives up on threads (callers then sign inline). */
 const MAX_RESTARTS = 5;
 const WORKER_URL = new URL('./signing-worker.js', import.meta.url);
+/** A job's head in a batch: id (u32), key id (u32), data length (u16). */
+const JOB_HEAD = 10;
 /**
  * A signing thread holds keys and one batch at a time, so its heap is bounded well below V8's
  * defaults; a thread that exceeds the limits dies and is replaced like any other failure. Even so a
@@ -85,12 +91,12 @@ class SigningThread {
   }
 
   enqueue(id: number, keyId: number, data: Buffer): void {
-    const head = Buffer.allocUnsafe(8);
+    const head = Buffer.allocUnsafe(JOB_HEAD);
     head.writeUInt32LE(id, 0);
-    head.writeUInt16LE(keyId, 4);
-    head.writeUInt16LE(data.length, 6);
+    head.writeUInt32LE(keyId, 4);
+    head.writeUInt16LE(data.length, 8);
     this.queue.push(head, data);
-    this.queuedBytes += 8 + data.length;
+    this.queuedBytes += JOB_HEAD + data.length;
   }
 
   flush(): void {
@@ -114,8 +120,16 @@ class SigningThread {
 export class SigningPool {
   private readonly threads: SigningThread[] = [];
   private readonly keyIds = new WeakMap<KeyObject, number>();
+  /**
+   * Key ids by public key. Every key reload (a rollover step, any zone created or deleted) makes
+   * new KeyObjects; ids by KeyObject alone grew by one per key per reload, and with 16-bit ids every
+   * denial in every zone failed after 65,536 of them (a reviewer's 250-zone server got there after
+   * ~66 zone changes) while the threads kept every stale copy. A reloaded key now keeps its id, so
+   * threads hold one copy per distinct key, and ids are 32 bits.
+   */
+  private readonly idsByPublicKey = new Map<string, number>();
   private readonly maxInFlight: number;
-  private nextKeyId = 1;
+  private nextKeyId: number;
   private nextJobId = 1;
   private inFlight = 0;
   private flushScheduled = false;
@@ -127,6 +141,7 @@ export class SigningPool {
 
   constructor(private readonly opts: SigningPoolOptions) {
     this.maxInFlight = opts.maxInFlight ?? 4096;
+    this.nextKeyId = opts.firstKeyId ?? 1;
     for (let i = 0; i < Math.max(0, Math.floor(opts.threads)); i++) {
       this.threads.push(new SigningThread((t, m) => this.onResult(t, m), (t, why) => this.onExit(t, why)));
     }
@@ -138,7 +153,7 @@ export class SigningPool {
   }
 
   get stats(): SigningPoolStats {
-    return { threads: this.threads.length, signed: this.signed, inFlight: this.inFlight, refused: this.refused, failures: this.failures };
+    return { threads: this.threads.length, signed: this.signed, inFlight: this.inFlight, refused: this.refused, failures: this.failures, keys: this.idsByPublicKey.size };
   }
 
   /**
@@ -151,11 +166,7 @@ export class SigningPool {
       return undefined;
     }
     const thread = this.leastLoaded();
-    let keyId = this.keyIds.get(key);
-    if (keyId === undefined) {
-      keyId = this.nextKeyId++;
-      this.keyIds.set(key, keyId);
-    }
+    const keyId = this.keyIdOf(key);
     if (!thread.keysSent.has(keyId)) thread.sendKey(keyId, algorithm, key);
     const id = this.nextJobId;
     this.nextJobId = (this.nextJobId % 0xfffffffe) + 1;
@@ -163,6 +174,21 @@ export class SigningPool {
     this.inFlight++;
     this.scheduleFlush();
     return new Promise<Buffer>((resolve, reject) => thread.jobs.set(id, { resolve, reject }));
+  }
+
+  /** The id of `key`'s material: the same for every KeyObject of one key (see idsByPublicKey). */
+  private keyIdOf(key: KeyObject): number {
+    let id = this.keyIds.get(key);
+    if (id !== undefined) return id;
+    const spki = createPublicKey(key).export({ type: 'spki', format: 'der' }).toString('base64');
+    id = this.idsByPublicKey.get(spki);
+    if (id === undefined) {
+      id = this.nextKeyId;
+      this.nextKeyId = (this.nextKeyId % 0xfffffffe) + 1;
+      this.idsByPublicKey.set(spki, id);
+    }
+    this.keyIds.set(key, id);
+    return id;
   }
 
   async close(): Promise<void> {

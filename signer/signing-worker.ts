@@ -1,7 +1,7 @@
 /**
  * The thread side of signing-pool.ts: holds the private keys it was sent (KeyObjects cross threads
  * by postMessage without their material ever being serialised to text) and signs batches. A batch is
- * one transferred buffer of jobs `id(u32) key(u16) len(u16) data`; replies are transferred buffers
+ * one transferred buffer of jobs `id(u32) key(u32) len(u16) data`; replies are transferred buffers
  * of `id(u32) len(u16) signature`, or `id(u32) 0xffff` for a job whose key is unknown, sent at least
  * every millisecond while a batch is being signed.
  * Nothing here logs or echoes key material.
@@ -58,10 +58,10 @@ function runBatch(msg: BatchMessage, post: (reply: ResultMessage) => void): void
   };
   for (let at = 0; at < jobs.length; ) {
     const id = jobs.readUInt32LE(at);
-    const keyId = jobs.readUInt16LE(at + 4);
-    const len = jobs.readUInt16LE(at + 6);
-    const data = jobs.subarray(at + 8, at + 8 + len);
-    at += 8 + len;
+    const keyId = jobs.readUInt32LE(at + 4);
+    const len = jobs.readUInt16LE(at + 8);
+    const data = jobs.subarray(at + 10, at + 10 + len);
+    at += 10 + len;
     const k = keys.get(keyId);
     const head = Buffer.allocUnsafe(6);
     head.writeUInt32LE(id, 0);

@@ -14,7 +14,7 @@ import { ZoneSigner } from '../../../signer/zone-signer.js';
 import { verifyRrsigIndependently } from '../../helpers/noble-verify.js';
 import { p256 } from '@noble/curves/nist.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 
 const APEX = 'example.com.';
 const NOW = 1_767_225_600;
@@ -52,6 +52,29 @@ describe('signer/signing-pool', function () {
     }
     assert.equal(pool.stats.signed, 200);
     assert.equal(pool.stats.inFlight, 0);
+  });
+
+  it('gives a reloaded key (a new KeyObject of the same key) its old id: 200 reloads of two keys are two keys', async () => {
+    pool = new SigningPool({ threads: 1 });
+    const keys = [key(13, 256), key(15, 256)];
+    const pems = keys.map((k) => k.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+    const jobs: Promise<[SigningKey, Buffer, Buffer]>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const k = keys[i % 2]!;
+      const reloaded = createPrivateKey(pems[i % 2]!);
+      const data = Buffer.from(`reload ${i}`);
+      jobs.push(pool.sign(k.algorithm, reloaded, data)!.then((sig) => [k, data, sig]));
+    }
+    for (const [k, data, sig] of await Promise.all(jobs)) assert.ok(rawVerifies(k, data, sig));
+    assert.equal(pool.stats.keys, 2);
+  });
+
+  it('key ids past 16 bits work (ids were 16-bit: the 65,536th key made every signing throw)', async () => {
+    pool = new SigningPool({ threads: 1, firstKeyId: 65_530 });
+    const keys = Array.from({ length: 12 }, (_, i) => key(i % 2 === 0 ? 13 : 15, 256));
+    const sigs = await Promise.all(keys.map((k, i) => pool.sign(k.algorithm, k.privateKey, Buffer.from([i]))!));
+    keys.forEach((k, i) => assert.ok(rawVerifies(k, Buffer.from([i]), sigs[i]!), `key ${i}`));
+    assert.equal(pool.stats.keys, 12);
   });
 
   it('refuses (undefined) past maxInFlight, and takes work again once it drains', async () => {

@@ -40,6 +40,7 @@ Run "idzone <command> --help" for a command's options.
 
 export async function runCli(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  quietOnClosedOutput(cmd === 'serve');
   try {
     switch (cmd) {
       case undefined:
@@ -69,6 +70,27 @@ export async function runCli(argv: string[]): Promise<number> {
     return reportError(err);
   }
 }
+
+/**
+ * A reader that goes away (`idzone key status Z | head -1`, `idzone export Z | head`) makes writes
+ * to stdout fail with EPIPE, which Node raises as an unhandled 'error' event: the command died with
+ * a stack trace. A one-shot command now stops quietly, as Unix tools do; `serve` keeps answering DNS
+ * and drops the lines nobody reads.
+ */
+function quietOnClosedOutput(serving: boolean): void {
+  keepServingOnClosedOutput = serving;
+  if (closedOutputHandled) return;
+  closedOutputHandled = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (!keepServingOnClosedOutput) process.exit(0);
+    });
+  }
+}
+
+let closedOutputHandled = false;
+let keepServingOnClosedOutput = false;
 
 function reportError(err: unknown): number {
   if (err instanceof UsageError) {

@@ -4,9 +4,11 @@
  * subcommand does not take.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { runCli } from '../../cli/idzone.js';
 import { openSqliteStore } from '../../zone-store/sqlite-zone-store.js';
 
@@ -66,5 +68,23 @@ describe('cli: arguments that would be misread are refused', function () {
     const r = await quietly(['zone', 'list', '--data-dir', dataDir, '--csk']);
     assert.equal(r.code, 2);
     assert.match(r.err, /unknown option --csk/);
+  });
+
+  it('a reader that goes away (| head -1) ends a command quietly with 0, not with an EPIPE stack trace', async () => {
+    const bin = fileURLToPath(new URL('../../../bin/idzone.js', import.meta.url));
+    // More than a pipe holds (64 KiB), so the writer is still writing when the reader goes.
+    const file = join(dir, 'names.ndjson');
+    const data = 'ab'.repeat(32);
+    writeFileSync(file, Array.from({ length: 1500 }, (_, i) => JSON.stringify({ name: `n${i}`, tlsa: [{ usage: 3, selector: 1, matchingType: 1, data }] })).join('\n'));
+    assert.equal((await quietly(['import', '--zone', 'z.example.', '--data-dir', dataDir, file])).code, 0);
+    for (const args of [['export', '--zone', 'z.example.', '--data-dir', dataDir]]) {
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.stdout.once('data', () => child.stdout.destroy());
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(err, '', `${args.join(' ')}: ${err}`);
+      assert.equal(code, 0, args.join(' '));
+    }
   });
 });

@@ -55,9 +55,14 @@ export interface RolloverState {
   stepTaken: number;
   description: string;
   next: RolloverStep;
-  /** Unix seconds from which `next` is safe (0: now). */
+  /** Unix seconds from which `next` is safe (0: now), as far as time goes. */
   safeAt: number;
+  /** A condition besides time the step waits for; refused (unless forced) while present. */
   waitingFor?: string;
+  /** KSK: the parent's DS TTL the waits use. */
+  parentDsTtl?: number;
+  /** KSK step 1: since when the parent serves the new DS (the operator's confirmation). */
+  dsSeenAt?: number;
 }
 
 export interface ZoneRolloverStatus {
@@ -74,7 +79,14 @@ export interface ZoneRolloverStatus {
  */
 export interface ZoneRolloverService {
   status(zone: string): ZoneRolloverStatus;
-  advance(zone: string, kind: 'zsk' | 'ksk', force: boolean): { action: RolloverStep; status: ZoneRolloverStatus };
+  /** `warning`: set when `force` took a step that was not safe yet. `parentDsTtl` is remembered for the zone. */
+  advance(zone: string, kind: 'zsk' | 'ksk', force: boolean, options?: { parentDsTtl?: number }): { action: RolloverStep; status: ZoneRolloverStatus; warning?: string };
+  /**
+   * The operator's confirmation that the parent serves the new KSK's DS (since `since`, default
+   * now); refused with code ERR_ROLLOVER_NO_DS_WAIT when no KSK rollover waits for it,
+   * ERR_ROLLOVER_INVALID for a time or TTL that cannot be right.
+   */
+  confirmDsSeen?(zone: string, options: { since?: number; parentDsTtl?: number }): { zone: string; keyTag: number; dsSeenAt: number; parentDsTtl: number; status: ZoneRolloverStatus };
 }
 
 export type ApiLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: object) => void;

@@ -50,7 +50,7 @@ export function coversZone(token: TokenRecord, zone: string): boolean {
 
 /** A 403 problem when `token` does not allow `need`, undefined when it does. */
 export function authorize(token: TokenRecord, need: Need): Problem | undefined {
-  if (need.admin === true && !token.admin) return makeProblem(ApiErrorCode.FORBIDDEN, 'creating and deleting zones needs an admin token');
+  if (need.admin === true && !token.admin) return makeProblem(ApiErrorCode.FORBIDDEN, 'this request needs an admin token (admin-only: creating and deleting zones, key rollover steps, DS confirmations)');
   if (need.zone !== undefined && !coversZone(token, need.zone)) return makeProblem(ApiErrorCode.FORBIDDEN, `the token is not allowed to act on zone ${need.zone}`);
   if (need.write === true && !token.write) return makeProblem(ApiErrorCode.FORBIDDEN, 'the token is read-only; this request writes');
   return undefined;

@@ -91,12 +91,29 @@ const paths = {
       operationId: 'advanceRollover',
       summary: 'Take the next step of a ZSK or KSK rollover, starting one if none is under way (admin token)',
       description:
-        'ZSK (pre-publication, RFC 6781 §4.1.1.1): publish → activate → remove. KSK (double-KSK with CDS/CDNSKEY, RFC 7583 §3.3.2, RFC 7344): publish → retire → remove. ' +
-        'A step taken before it is safe for validators that cached the previous DNSKEY set is refused with 409 ERR_API_ROLLOVER_NOT_SAFE and `safeAt`, unless `force` is true. ' +
+        'ZSK (pre-publication, RFC 6781 §4.1.1.1): publish → activate → remove. KSK (double-KSK with CDS/CDNSKEY, RFC 7583 §3.3, RFC 7344): publish → retire → remove. ' +
+        'A step taken before it is safe for validators that cached the previous DNSKEY set (or the parent\'s previous DS set) is refused with 409 ERR_API_ROLLOVER_NOT_SAFE, unless `force` is true (the answer then carries a `warning`). ' +
+        'The refusal carries `safeAt` when time is all the step waits for; while it waits for a condition (the state\'s `waitingFor`: the operator\'s confirmation that the parent serves the new DS, see confirmDsSeen; a re-sign pass) it has none and `detail` names the condition. ' +
+        'A step that would start signing with a key whose private file does not load is refused even with `force`. ' +
         'The answer comes once every DNS worker serves the new key set.',
       security: bearer,
       requestBody: { required: true, content: json(ref('RolloverRequest')) },
       responses: { '200': ok('The step taken and the new state', 'RolloverResult'), ...zoneBodyWriteErrors, '409': responseRef('RolloverRefused') },
+    },
+  },
+  '/api/v1/zones/{zone}/keys/ds-seen': {
+    parameters: [zoneParam],
+    post: {
+      operationId: 'confirmDsSeen',
+      summary: 'Confirm that the parent serves the DS of the new KSK of the KSK rollover under way (admin token)',
+      description:
+        'The server cannot see the parent zone; like BIND\'s `rndc dnssec -checkds published` or Knot\'s `zone-ksk-submitted`, the operator says when the parent started serving the new DS (`since`, default now). ' +
+        'A validator that fetched the parent\'s DS set just before may hold only the old DS for the parent\'s DS TTL, so the KSK retire step (the old KSK stops signing the DNSKEY set) is safe only at ' +
+        'max(publish + DNSKEY TTL, `since` + `parentDsTtl`) + 300 s. `parentDsTtl` (seconds, default 86400) is remembered for the zone. Nothing in DNS changes. ' +
+        '409 ERR_API_CONFLICT when no KSK rollover waits for the parent\'s DS; 400 for a `since` in the future or before the new KSK was published.',
+      security: bearer,
+      requestBody: { required: true, content: json(ref('DsSeenRequest')) },
+      responses: { '200': ok('The confirmation recorded and the new state', 'DsSeenResult'), ...zoneErrors, ...bodyErrors, '409': responseRef('DsSeenRefused') },
     },
   },
   '/api/v1/zones/{zone}/names': {
@@ -390,7 +407,7 @@ const schemas = {
     {
       step: { enum: ['publish', 'activate', 'retire', 'remove'] },
       kind: { enum: ['zsk', 'ksk'] },
-      newKeyTag: { type: 'integer', description: 'ZSK activate: the key that starts signing' },
+      newKeyTag: { type: 'integer', description: 'ZSK activate: the key that starts signing; KSK retire: the key that goes on signing alone' },
       oldKeyTags: { type: 'array', items: { type: 'integer' }, description: 'activate, retire, remove: the keys on their way out' },
     },
     ['step', 'kind'],
@@ -401,16 +418,53 @@ const schemas = {
       stepTaken: { type: 'integer', minimum: 0, maximum: 2, description: '0: no rollover under way; otherwise the number of the step last taken' },
       description: { type: 'string' },
       next: ref('RolloverStep'),
-      safeAt: { type: 'integer', description: 'Unix seconds from which `next` is safe (0: at any time)' },
+      safeAt: { type: 'integer', description: 'Unix seconds from which `next` is safe as far as time goes (0: at any time); with `waitingFor` only a lower bound' },
       safeAtTime: { type: 'string', format: 'date-time', description: '`safeAt` as an ISO 8601 time' },
-      waitingFor: { type: 'string', description: 'A condition besides time: the parent’s DS, or a re-sign pass with the new ZSK' },
+      waitingFor: {
+        type: 'string',
+        description:
+          'A condition besides time that `next` waits for; the step is refused (unless forced) while it is present: the operator’s confirmation that the parent serves the new DS (confirmDsSeen), a re-sign pass with the new ZSK, or a new key’s private file that does not load (not even forced)',
+      },
+      parentDsTtl: { type: 'integer', minimum: 0, description: 'KSK: the parent’s DS TTL (seconds) the retire and remove waits use' },
+      dsSeenAt: { type: 'integer', description: 'KSK step 1: Unix seconds since which the parent serves the new DS (confirmed)' },
+      dsSeenAtTime: { type: 'string', format: 'date-time', description: '`dsSeenAt` as an ISO 8601 time' },
     },
     ['kind', 'stepTaken', 'description', 'next', 'safeAt', 'safeAtTime'],
   ),
   RolloverStatus: closedObject(rolloverStatusProperties),
   ZoneKeys: closedObject({ ...rolloverStatusProperties, keys: { type: 'array', items: ref('ZoneKey') } }),
-  RolloverRequest: strictObject({ kind: { enum: ['zsk', 'ksk'] }, force: { type: 'boolean', default: false, description: 'Take the step even if it is not safe yet (emergencies, tests)' } }, ['kind']),
-  RolloverResult: closedObject({ zone: { type: 'string' }, action: ref('RolloverStep'), status: ref('RolloverStatus') }),
+  RolloverRequest: strictObject(
+    {
+      kind: { enum: ['zsk', 'ksk'] },
+      force: { type: 'boolean', default: false, description: 'Take the step even if it is not safe yet (emergencies, tests)' },
+      parentDsTtl: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'KSK only: the TTL of the zone’s DS RRset at the parent, remembered for the zone (86400 until set)' },
+    },
+    ['kind'],
+  ),
+  RolloverResult: strictObject(
+    {
+      zone: { type: 'string' },
+      action: ref('RolloverStep'),
+      status: ref('RolloverStatus'),
+      warning: { type: 'string', description: 'Present when `force` took a step that was not safe yet: what it did not wait for' },
+    },
+    ['zone', 'action', 'status'],
+  ),
+  DsSeenRequest: strictObject(
+    {
+      since: { type: 'integer', minimum: 0, description: 'Unix seconds from which the parent serves the new DS (default: now); not in the future, not before the new KSK was published' },
+      parentDsTtl: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'The TTL of the zone’s DS RRset at the parent, remembered for the zone (86400 until set)' },
+    },
+    [],
+  ),
+  DsSeenResult: closedObject({
+    zone: { type: 'string' },
+    keyTag: { type: 'integer', description: 'The new KSK whose DS the parent serves' },
+    dsSeenAt: { type: 'integer' },
+    dsSeenAtTime: { type: 'string', format: 'date-time' },
+    parentDsTtl: { type: 'integer', minimum: 0 },
+    status: ref('RolloverStatus'),
+  }),
   Health: closedObject({ status: { const: 'ok' }, zones: { type: 'integer', minimum: 0 } }),
   Violation: closedObject({ pointer: { type: 'string', description: 'RFC 6901 pointer into the body; /path/<param> and /query/<param> for URL parts.' }, message: { type: 'string' } }),
   Problem: {
@@ -454,9 +508,10 @@ const responses = {
   MediaType: problemResponse('application/json (application/x-ndjson or application/jsonl for import) is required', [C.MEDIA_TYPE]),
   Internal: problemResponse('a fault, logged', [C.INTERNAL]),
   RolloverRefused: problemResponse(
-    'the next step is not safe yet (`safeAt`, `safeAtTime`, and `detail` says what it waits for), the zone uses a CSK, or the zone is not signed',
+    'the next step is not safe yet (`detail` says what it waits for; `safeAt`, `safeAtTime` when time is all it waits for), the zone uses a CSK, or the zone is not signed',
     [C.ROLLOVER_NOT_SAFE, C.ROLLOVER_CSK, C.ROLLOVER_UNSIGNED],
   ),
+  DsSeenRefused: problemResponse('no KSK rollover waits for the parent’s DS (CONFLICT), the zone uses a CSK, or the zone is not signed', [C.CONFLICT, C.ROLLOVER_CSK, C.ROLLOVER_UNSIGNED]),
   ZoneUnsigned: problemResponse('the zone is not signed, so it has no keys to roll', [C.ROLLOVER_UNSIGNED]),
   ImportUnavailable: problemResponse(
     'BUSY: too many imports are running, nothing of this one was read or stored (`Retry-After`); UNAVAILABLE: committed, but not confirmed by every DNS worker',

@@ -30,7 +30,7 @@ Authoritative DNS server for DANCE identity zones (TLSA and SSHFP), signed onlin
 Commands:
   serve                      run the DNS server and the HTTP API
   zone create|list|delete|ds manage zones (ds prints the DS records for the parent)
-  key status|rollover        DNSSEC key rollovers: where a zone stands, and the next step
+  key status|rollover|ds-seen DNSSEC key rollovers: where a zone stands, the next step, the parent's DS
   import                     load names from NDJSON or zone-file text
   export                     print a zone as zone-file text
   token create               make an API bearer token

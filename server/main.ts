@@ -118,9 +118,8 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   store.onEvent((e) => {
     if (e.kind === 'change' && e.unsigned === true) resigner.request(e.zone, true);
   });
-  const autoRoll = setInterval(() => rollovers.runAutomaticZsk(cfg.zskLifetimeSeconds), 600_000);
-  autoRoll.unref();
-  if (cfg.zskLifetimeSeconds <= 0) clearInterval(autoRoll);
+  // First check a few seconds after start (a lifetime may have ended while the server was down), then every 10 minutes.
+  const autoRoll = rollovers.startAutomaticZsk(cfg.zskLifetimeSeconds);
   // Made before any worker starts, so every DNS process reads the same secret.
   const cookieSecret = cfg.dnsCookies === false ? undefined : loadOrCreateCookieSecret(cfg.dataDir);
   const apiConfig = createApiConfig({ metricsAccess: cfg.metricsAccess, healthAccess: cfg.healthAccess });
@@ -146,7 +145,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
       // timer), so `serve` exits and its supervisor sees the failure.
       await pool?.close();
       resigner.stop();
-      clearInterval(autoRoll);
+      autoRoll.stop();
       throw err;
     }
     store.onEvent((e) => service.applyEvent(e));
@@ -168,7 +167,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
       workers = await forkWorkers(cfg, fanout, log);
     } catch (err) {
       resigner.stop();
-      clearInterval(autoRoll);
+      autoRoll.stop();
       throw err;
     }
     workerList = workers.list;
@@ -186,7 +185,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   } catch (err) {
     await stopDns();
     resigner.stop();
-    clearInterval(autoRoll);
+    autoRoll.stop();
     throw err;
   }
   return {
@@ -197,7 +196,7 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
     resigner,
     close: async () => {
       resigner.stop();
-      clearInterval(autoRoll);
+      autoRoll.stop();
       await api.close();
       await stopDns();
     },

@@ -9,14 +9,25 @@
  * CDS/CDNSKEY list exactly the KSKs the parent should hold a DS for, and after the ZSK activate
  * step the background re-signer replaces the stored signatures with ones by the new ZSK.
  *
- * Steps are taken through the HTTP API with the admin token and `force: true` (the real waits are
- * TTLs plus margins: hours). The server runs in this process, so every tool runs asynchronously.
+ * The KSK retire step must also be safe for a validator that fetched the parent's DS RRset just
+ * before the parent added the new DS (RFC 7583 §3.3.1, RFC 6781 §4.1.2): it holds only the old DS
+ * for the parent's DS TTL. So the KSK steps are taken without `force`, at their safe times: retire
+ * is refused until the operator confirms that the parent serves the new DS (POST …/keys/ds-seen)
+ * and then until the parent's DS TTL (86400 s) + 300 s have passed; until then a validator with
+ * only the old DS (a delv `static-ds` anchor) still validates everything.
+ *
+ * ZSK steps are taken through the HTTP API with the admin token and `force: true`; the KSK steps
+ * wait for their real safe times (a day and more) on a moved clock: the server runs in this
+ * process and reads Date.now, which this file shifts, starting three days in the past and moving
+ * toward the real time, so delv (real clock) accepts every signature. Every tool runs
+ * asynchronously.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dnskeyRdata, dsPresentation } from '../../signer/keys.js';
 import { delvAsync, dig, kdig, runToolAsync } from '../helpers/dns-tools.js';
 import { startTestServer, type TestServer } from '../helpers/server-fixture.js';
 import type { KeyRecord } from '../../zone-store/types.js';
@@ -26,6 +37,10 @@ import { fetchDnskeys, verifyResponse } from '../helpers/verify-response.js';
 const QTYPES: Record<string, number> = { TLSA: 52, SSHFP: 44, A: 1, DNSKEY: 48 };
 
 const ZONE = '_device.example.net.';
+const DAY = 86400;
+/** The parent's DS TTL the server assumes unless told (rollover.ts DEFAULT_PARENT_DS_TTL), and the margin. */
+const PARENT_DS_TTL = 86400;
+const MARGIN = 300;
 const DEVICE = 'sensor1._device.example.net.';
 /** RRSIG RDATA offset of the key tag (RFC 4034 §3.1). */
 const RRSIG_KEYTAG = 16;
@@ -54,12 +69,24 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
   let t: TestServer;
   let dir: string;
 
+  // The server's clock (it runs in this process): Date.now shifted by offsetMs.
+  const realNow = Date.now;
+  let offsetMs = -3 * DAY * 1000;
+  const now = (): number => Math.floor(Date.now() / 1000);
+  /** Moves the shared clock to Unix second `at` (forward only; never past the real time). */
+  const setClock = (at: number): void => {
+    assert.ok(at >= now() && at * 1000 < realNow(), `clock ${at} must lie between the current fake time and the real time`);
+    offsetMs = at * 1000 - realNow();
+  };
+
   before(async () => {
+    Date.now = () => realNow() + offsetMs;
     dir = mkdtempSync(join(tmpdir(), 'idzone-roll-'));
     t = await startTestServer();
   });
   after(async () => {
     await t?.stop();
+    Date.now = realNow;
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -73,6 +100,30 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
     const file = join(dir, `${name}.conf`);
     writeFileSync(file, `trust-anchors {\n${lines.join('\n')}\n};\n`);
     return file;
+  }
+
+  /**
+   * A delv trust-anchors file holding DS records (`static-ds`, what a validator caches from the
+   * parent) for exactly `ksks`.
+   */
+  function dsAnchorFor(ksks: readonly KeyRecord[], name: string): string {
+    const lines = ksks.map((k) => {
+      const [tag, alg, digestType, digest] = dsPresentation(ZONE, dnskeyRdata(k.flags, k.algorithm, k.publicKey)).split(/\s+/).slice(3);
+      return `  "${ZONE}" static-ds ${tag} ${alg} ${digestType} "${digest}";`;
+    });
+    const file = join(dir, `${name}.conf`);
+    writeFileSync(file, `trust-anchors {\n${lines.join('\n')}\n};\n`);
+    return file;
+  }
+
+  /** POST …/keys/rollover (or ds-seen) with `body`; the status and the JSON answer. */
+  async function post(path: 'rollover' | 'ds-seen', body: object): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${t.apiUrl}/api/v1/zones/${ZONE}/keys/${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: await res.json() };
   }
 
   /**
@@ -133,15 +184,19 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
     assert.deepEqual([...new Set(tags)], tagsOf(next), `${when}: dnssec-cds with DS for ${tagsOf(parent).join(',')}:\n${out}`);
   }
 
-  async function step(kind: 'zsk' | 'ksk', expected: string): Promise<void> {
-    const res = await fetch(`${t.apiUrl}/api/v1/zones/${ZONE}/keys/rollover`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${t.adminToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ kind, force: true }),
-    });
-    const body = (await res.json()) as { action?: { step?: string } };
-    assert.equal(res.status, 200, JSON.stringify(body));
-    assert.equal(body.action?.step, expected);
+  async function step(kind: 'zsk' | 'ksk', expected: string, force = true): Promise<void> {
+    const r = await post('rollover', { kind, force });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.action?.step, expected);
+    if (!force) assert.equal(r.json.warning, undefined, 'taken when safe: no warning');
+  }
+
+  /** The step `kind` would take next is refused as not safe yet; the problem body. */
+  async function refused(kind: 'zsk' | 'ksk', when: string): Promise<any> {
+    const r = await post('rollover', { kind });
+    assert.equal(r.status, 409, `${when}: ${JSON.stringify(r.json)}`);
+    assert.equal(r.json.code, 'ERR_API_ROLLOVER_NOT_SAFE', when);
+    return r.json;
   }
 
   /** Key tag of the first stored RRSIG over the device's TLSA RRset. */
@@ -207,14 +262,17 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
     });
   });
 
-  describe('KSK rollover, double-KSK with CDS/CDNSKEY (the anchor follows the parent’s DS)', () => {
+  describe('KSK rollover, double-KSK with CDS/CDNSKEY, each step at its safe time (the anchor follows the parent’s DS)', () => {
     let ksk1: KeyRecord;
+    let publishedAt: number;
+    let dsSeenAt: number;
 
-    it('1 publish: both KSKs sign the DNSKEY set, CDS/CDNSKEY list both; validates with the old anchor (and the new)', async () => {
-      await step('ksk', 'publish');
+    it('1 publish: both KSKs sign the DNSKEY set, CDS/CDNSKEY list both; validates with the old DS, the new DS and both', async () => {
+      await step('ksk', 'publish', false);
       const ksks = live('ksk');
       assert.equal(ksks.length, 2);
       ksk1 = ksks.find((k) => k.id !== ksk0.id)!;
+      publishedAt = ksk1.changedAt;
       await assertDnskeySet('KSK publish');
       await assertCdsFor([ksk0, ksk1], 'KSK publish');
       // The parent, still holding only the old DS, accepts CDS signed by the old KSK and adds the new DS.
@@ -222,31 +280,72 @@ describe('conformance: rollovers stay validatable at every step (delv, RFC 6781 
       // A validator still has the old DS from the parent (which adds the new DS only after seeing
       // CDS): the old KSK must keep validating. Once the parent has both DS, the new one works too.
       await assertAllValidate(anchorFor([ksk0], 'ksk0'), 'KSK publish, old anchor');
-      await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK publish, new anchor');
+      await assertAllValidate(dsAnchorFor([ksk0], 'ds-old'), 'KSK publish, old DS');
+      await assertAllValidate(dsAnchorFor([ksk1], 'ds-new'), 'KSK publish, new DS');
+      await assertAllValidate(dsAnchorFor([ksk0, ksk1], 'ds-both'), 'KSK publish, old and new DS');
     });
 
-    it('2 retire: the old KSK stops signing and leaves CDS/CDNSKEY but stays in DNSKEY; validates with the new anchor', async () => {
-      await step('ksk', 'retire');
+    it('2 retire is refused once the DNSKEY TTL has passed until the operator confirms that the parent serves the new DS', async () => {
+      const soaTtl = t.store.getZone(ZONE)!.settings.soaTtl;
+      setClock(publishedAt + soaTtl + MARGIN + 1);
+      const p = await refused('ksk', 'retire at publish + DNSKEY TTL, before ds-seen');
+      assert.equal(p.safeAt, undefined, 'no safe time before the confirmation');
+      assert.match(p.detail, /confirmation that the parent serves the DS/);
+      const st = t.server.rollovers.status(ZONE).ksk;
+      assert.equal(st.blockedBy, 'parent-ds');
+      assert.deepEqual(tagsOf(live('ksk').filter((k) => k.state === 'active')), tagsOf([ksk0, ksk1]), 'the old KSK still signs');
+    });
+
+    it('ds-seen: the parent serves the new DS from now; retire is then refused until the parent DS TTL has passed, while the old DS still validates', async () => {
+      // The parent starts serving {old DS, new DS} now; a validator that asked it a second earlier
+      // caches {old DS} for the DS TTL.
+      const r = await post('ds-seen', {});
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      dsSeenAt = r.json.dsSeenAt;
+      assert.equal(r.json.keyTag, ksk1.keyTag);
+      assert.equal(r.json.parentDsTtl, PARENT_DS_TTL);
+      assert.equal(r.json.status.ksk.safeAt, dsSeenAt + PARENT_DS_TTL + MARGIN);
+      setClock(dsSeenAt + PARENT_DS_TTL + MARGIN - 1);
+      const p = await refused('ksk', 'retire a second before the DS TTL has passed');
+      assert.equal(p.safeAt, dsSeenAt + PARENT_DS_TTL + MARGIN);
+      // That validator's cache has not expired: with only the old DS, everything still validates.
+      await assertAllValidate(dsAnchorFor([ksk0], 'ds-old'), 'DS TTL not yet passed, old DS');
+      await assertAllValidate(dsAnchorFor([ksk0, ksk1], 'ds-both'), 'DS TTL not yet passed, old and new DS');
+    });
+
+    it('2 retire at its safe time: the old KSK stops signing and leaves CDS/CDNSKEY but stays in DNSKEY; validates with what validators now hold', async () => {
+      setClock(dsSeenAt + PARENT_DS_TTL + MARGIN);
+      await step('ksk', 'retire', false);
       assert.deepEqual(tagsOf(live('ksk').filter((k) => k.state === 'retired')), [ksk0.keyTag]);
       await assertDnskeySet('KSK retire');
       await assertCdsFor([ksk1], 'KSK retire');
       await assertParentAccepts([ksk0, ksk1], [ksk1], 'KSK retire');
-      // The retire step is safe only once the parent serves the new DS (status waitingFor), so a
-      // validator's anchor is now the new KSK; the old KSK no longer signs the DNSKEY set.
+      // Every validator's DS set now comes from the parent after it added the new DS: {old, new}
+      // (or {new} once the parent acts on the CDS change).
+      await assertAllValidate(dsAnchorFor([ksk0, ksk1], 'ds-both'), 'KSK retire, old and new DS');
+      await assertAllValidate(dsAnchorFor([ksk1], 'ds-new'), 'KSK retire, new DS');
       await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK retire, new anchor');
-      // Control: that the old anchor now fails shows delv really judges the chain (and why the
-      // retire step must wait for the parent's new DS).
-      const stale = await delvAsync(t, ZONE, anchorFor([ksk0], 'ksk0'), ZONE, 'DNSKEY');
-      assert.doesNotMatch(stale, /fully validated/, `the retired KSK alone must no longer validate the DNSKEY set:\n${stale}`);
+      // Control: with the old DS alone the DNSKEY set no longer validates — delv really judges the
+      // chain, and this is why retire waited until no validator could still hold only that DS.
+      for (const anchor of [dsAnchorFor([ksk0], 'ds-old'), anchorFor([ksk0], 'ksk0')]) {
+        const stale = await delvAsync(t, ZONE, anchor, ZONE, 'DNSKEY');
+        assert.doesNotMatch(stale, /fully validated/, `the retired KSK alone must no longer validate the DNSKEY set:\n${stale}`);
+      }
     });
 
-    it('3 remove: only the new KSK remains; validates with the new anchor', async () => {
-      await step('ksk', 'remove');
+    it('3 remove at its safe time (the parent DS TTL after retiring): only the new KSK remains; validates with the new DS', async () => {
+      const retiredAt = keys().find((k) => k.id === ksk0.id)!.changedAt;
+      const p = await refused('ksk', 'remove right after retire');
+      assert.equal(p.safeAt, retiredAt + PARENT_DS_TTL + MARGIN);
+      setClock(retiredAt + PARENT_DS_TTL + MARGIN);
+      await step('ksk', 'remove', false);
       assert.deepEqual(tagsOf(live('ksk')), [ksk1.keyTag]);
       await assertDnskeySet('KSK remove');
       await assertCdsFor([ksk1], 'KSK remove');
       await assertParentAccepts([ksk1], [ksk1], 'KSK remove');
       await assertAllValidate(anchorFor([ksk1], 'ksk1'), 'KSK remove');
+      await assertAllValidate(dsAnchorFor([ksk1], 'ds-new'), 'KSK remove, new DS');
+      await assertAllValidate(dsAnchorFor([ksk0, ksk1], 'ds-both'), 'KSK remove, old and new DS');
       const status = t.server.rollovers.status(ZONE);
       assert.equal(status.ksk.stepTaken, 0);
       assert.equal(status.zsk.stepTaken, 0);

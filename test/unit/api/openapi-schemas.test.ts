@@ -358,6 +358,43 @@ describe('api/openapi: live requests and answers match the schemas of openapi.js
     assert.equal(spec.response('POST', `${ZT}/keys/rollover`, cr).code, 'ERR_API_ROLLOVER_CSK');
   });
 
+  it('KSK: POST /keys/ds-seen → 200 DsSeenResult; retire waits for it (409 without safeAt), a forced step carries its warning; 409 when nothing waits', async () => {
+    const publish = { kind: 'ksk', parentDsTtl: 3600 };
+    spec.request('POST', `${ZT}/keys/rollover`, 'application/json', publish);
+    const p = await json('POST', `${Z}/keys/rollover`, publish);
+    assert.equal(p.status, 200, p.text);
+    assert.equal(spec.response('POST', `${ZT}/keys/rollover`, p).status.ksk.parentDsTtl, 3600);
+    const early = await json('POST', `${Z}/keys/rollover`, { kind: 'ksk' });
+    assert.equal(early.status, 409, early.text);
+    const refusal = spec.response('POST', `${ZT}/keys/rollover`, early);
+    assert.equal(refusal.safeAt, undefined, 'waiting for the confirmation: no safe time yet');
+    assert.match(refusal.detail, /ds-seen/);
+    const keys = spec.response('GET', `${ZT}/keys`, await get(`${Z}/keys`));
+    assert.match(keys.ksk.waitingFor, /confirmation that the parent serves the DS/);
+    for (const body of [{}, { parentDsTtl: 3600 }]) spec.request('POST', `${ZT}/keys/ds-seen`, 'application/json', body);
+    assert.equal(spec.requestValid('POST', `${ZT}/keys/ds-seen`, 'application/json', { since: 'now' }), false);
+    const seen = await json('POST', `${Z}/keys/ds-seen`, {});
+    assert.equal(seen.status, 200, seen.text);
+    const r = spec.response('POST', `${ZT}/keys/ds-seen`, seen);
+    assert.equal(r.status.ksk.dsSeenAt, r.dsSeenAt);
+    assert.equal(r.status.ksk.safeAt, r.dsSeenAt + 3600 + 300);
+    const bad = await json('POST', `${Z}/keys/ds-seen`, { since: 1 });
+    assert.equal(bad.status, 400, bad.text);
+    spec.response('POST', `${ZT}/keys/ds-seen`, bad);
+    const notAdmin = await json('POST', `${Z}/keys/ds-seen`, {}, readToken);
+    assert.equal(notAdmin.status, 403, notAdmin.text);
+    spec.response('POST', `${ZT}/keys/ds-seen`, notAdmin);
+    const forced = await json('POST', `${Z}/keys/rollover`, { kind: 'ksk', force: true });
+    assert.equal(forced.status, 200, forced.text);
+    assert.match(spec.response('POST', `${ZT}/keys/rollover`, forced).warning, /forced/);
+    const nothing = await json('POST', `${Z}/keys/ds-seen`, {});
+    assert.equal(nothing.status, 409, nothing.text);
+    assert.equal(spec.response('POST', `${ZT}/keys/ds-seen`, nothing).code, 'ERR_API_CONFLICT');
+    const csk = await json('POST', '/api/v1/zones/_csk.example.org./keys/ds-seen', {});
+    assert.equal(csk.status, 409, csk.text);
+    assert.equal(spec.response('POST', `${ZT}/keys/ds-seen`, csk).code, 'ERR_API_ROLLOVER_CSK');
+  });
+
   it('400 problem+json (validation, bad JSON, type refused, bad query)', async () => {
     const bad = { ttl: 0, colour: 'red', tlsa: [{ usage: 9, selector: 1, matchingType: 1, data: 'xyz' }] };
     assert.equal(spec.requestValid('PUT', `${ZT}/names/{name}`, 'application/json', bad), false);

@@ -202,6 +202,7 @@ async function runZone(argv: string[]): Promise<number> {
       info = keys.createZoneKeys(zone, values['csk'] === true ? 'csk' : 'ksk-zsk', algorithm === '15' ? DnssecAlgorithm.ED25519 : DnssecAlgorithm.ECDSAP256SHA256);
       process.stdout.write(`created ${info.name} (serial ${info.serial}, signed, algorithm ${algorithm}, denial ${denial})\n`);
       for (const ds of keys.dsRecords(info)) process.stdout.write(`${ds}\n`);
+      if (values['csk'] === true) process.stderr.write('note: a CSK cannot be rolled by idzone (key rollover refuses CSK zones); use the default KSK + ZSK for zones whose keys will change\n');
     } else {
       process.stdout.write(`created ${info.name} (serial ${info.serial}, unsigned)\n`);
     }

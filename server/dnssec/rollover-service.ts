@@ -174,6 +174,9 @@ export class RolloverService {
     return { zone: zone.name, keyTag: newKey.keyTag, dsSeenAt: since, parentDsTtl, status };
   }
 
+  /** CSK zones the automatic rollover has said it skips (once per zone and process). */
+  private readonly cskWarned = new Set<string>();
+
   /** Starts or advances ZSK rollovers of every signed zone whose ZSK is older than `lifetime`. */
   runAutomaticZsk(lifetimeSeconds: number): void {
     const now = this.opts.clock();
@@ -181,7 +184,12 @@ export class RolloverService {
       if (!zone.settings.signed) continue;
       try {
         const keys = this.opts.store.listKeys(zone);
-        if (usesCsk(keys)) continue;
+        if (usesCsk(keys)) {
+          // A CSK cannot be rolled by idzone (README, DNSSEC and keys): say so once, not silently.
+          if (!this.cskWarned.has(zone.name)) this.opts.log('warn', 'automatic ZSK rollover skips this zone: it signs with one combined key (CSK), which idzone cannot roll', { zone: zone.name });
+          this.cskWarned.add(zone.name);
+          continue;
+        }
         const st = rolloverStatus(this.context(zone, keys), 'zsk');
         const oldest = keys.filter((k) => k.role === 'zsk' && k.state === 'active').reduce((m, k) => Math.min(m, k.changedAt), Infinity);
         const due = st.stepTaken > 0 || now - oldest >= lifetimeSeconds;

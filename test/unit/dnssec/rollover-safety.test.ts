@@ -219,6 +219,16 @@ describe('rollover safety (RolloverService)', () => {
     });
   });
 
+  it('the automatic rollover says once, as a warning, that it skips a CSK zone (it used to skip it silently)', () => {
+    const csk = f.store.createZone('_csk.example.org.');
+    new KeyService({ dataDir: dir, store: f.store, log: () => undefined, clock: f.now }).createZoneKeys(csk, 'csk');
+    f.setNow(T0 + 10 * 86400);
+    f.rollovers.runAutomaticZsk(86400);
+    f.rollovers.runAutomaticZsk(86400);
+    const warned = f.logs.filter((l) => l.level === 'warn' && /CSK/.test(l.msg) && JSON.stringify(l.fields).includes('_csk.example.org.'));
+    assert.equal(warned.length, 1, JSON.stringify(f.logs));
+  });
+
   it('an activate cut short between its two writes (both ZSKs active) is recognised and finished', () => {
     f.rollovers.advance(Z, 'zsk');
     const [oldZsk] = keysOf('zsk').filter((k) => k.state === 'active');

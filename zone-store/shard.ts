@@ -60,6 +60,12 @@ function releaseHeld(): void {
   holding.clear();
 }
 
+/** `e` with the shard file's path in front of its message (SQLite's own names no file). */
+function inFile(e: unknown, path: string): unknown {
+  if (e instanceof Error && !e.message.startsWith(path)) e.message = `${path}: ${e.message}`;
+  return e;
+}
+
 export class Shard {
   private readonly db: Database.Database;
   private readonly getStmt: Database.Statement<[number, string], NodeRow>;
@@ -84,7 +90,13 @@ export class Shard {
   /** Writes since the WAL's size was last looked at. */
   private writesSinceWalCheck = 0;
 
-  constructor(path: string, readonly index: number, shardCount: number, readonly: boolean, open: OpenOptions = {}) {
+  constructor(
+    private readonly path: string,
+    readonly index: number,
+    shardCount: number,
+    readonly: boolean,
+    open: OpenOptions = {},
+  ) {
     this.db = openDatabase(path, readonly, open);
     this.walPath = `${path}-wal`;
     this.walRestartBytes = open.walRestartBytes ?? WAL_RESTART_BYTES;
@@ -124,11 +136,23 @@ export class Shard {
 
   get(zoneId: number, owner: string): NodeRow | undefined {
     this.holdSnapshot();
-    return this.getStmt.get(zoneId, owner);
+    try {
+      return this.getStmt.get(zoneId, owner);
+    } catch (e) {
+      throw inFile(e, this.path);
+    }
   }
 
   /** The stored rows among `owners` (ENT rows included), in no particular order. */
   getMany(zoneId: number, owners: readonly string[]): ListedRow[] {
+    try {
+      return this.readMany(zoneId, owners);
+    } catch (e) {
+      throw inFile(e, this.path);
+    }
+  }
+
+  private readMany(zoneId: number, owners: readonly string[]): ListedRow[] {
     this.holdSnapshot();
     if (owners.length === 1) {
       const row = this.getStmt.get(zoneId, owners[0]!);
@@ -144,13 +168,21 @@ export class Shard {
   /** Data-holding rows of a zone after `after` in owner order. */
   list(zoneId: number, after: string, limit: number): ListedRow[] {
     this.holdSnapshot();
-    return this.listStmt.all(zoneId, after, limit);
+    try {
+      return this.listStmt.all(zoneId, after, limit);
+    } catch (e) {
+      throw inFile(e, this.path);
+    }
   }
 
   /** Every row of the zone after `after` (ENTs included), in key order: one index range read. */
   scan(zoneId: number, after: string, limit: number): ListedRow[] {
     this.holdSnapshot();
-    return this.scanStmt.all(zoneId, after, limit);
+    try {
+      return this.scanStmt.all(zoneId, after, limit);
+    } catch (e) {
+      throw inFile(e, this.path);
+    }
   }
 
   appliedBatch(): number {
@@ -191,7 +223,20 @@ export class Shard {
   releaseSnapshot(): void {
     if (!this.snapshot) return;
     this.snapshot = false;
-    if (this.db.open && this.db.inTransaction) this.commitStmt.run();
+    if (!this.db.open || !this.db.inTransaction) return;
+    try {
+      this.commitStmt.run();
+    } catch {
+      // Ending a read transaction that met a damaged page fails too ("database disk image is
+      // malformed"). The read that met it has already failed with the file's name (a SERVFAIL for
+      // that question); this runs from setImmediate, where a throw ended the whole process, so
+      // every query touching the page killed the server (a review's garbled leaf page).
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // The connection's next statement reports what is wrong, to whoever asked for it.
+      }
+    }
   }
 
   /**

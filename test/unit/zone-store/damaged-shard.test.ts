@@ -1,0 +1,66 @@
+/**
+ * A shard with one damaged page: reads of that page fail with the shard file's name, and the process
+ * lives on. Ending the turn's read snapshot (a COMMIT from setImmediate) failed too, and that throw
+ * ended the process on every query touching the page (a review's garbled leaf page: with one worker,
+ * DNS and the API went down together; with two, each such query killed a worker).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RrType } from '../../../core/rr-types.js';
+import { openSqliteStore, shardFile, shardOf } from '../../../zone-store/index.js';
+
+const ZONE = '_device.example.net.';
+const PAGE = 4096;
+
+describe('zone-store: a damaged shard page', function () {
+  this.timeout(30_000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'idzone-damaged-'));
+    const store = openSqliteStore(dir, { shards: 2 });
+    store.createZone(ZONE, { signed: false });
+    const rdata = Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 7)]);
+    const changes = Array.from({ length: 3000 }, (_, i) => ({ op: 'put' as const, owner: `d${i}.${ZONE}`, rrsets: [{ type: RrType.TLSA, ttl: 60, rdatas: [rdata] }] }));
+    store.applyChanges(ZONE, changes);
+    store.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('fails the reads of that page naming the file, keeps serving the rest, and never throws from the event loop', async () => {
+    const victim = `d1234.${ZONE}`;
+    const file = join(dir, shardFile(shardOf(victim, 2)));
+    const bytes = readFileSync(file);
+    // Every page holding the owner (its row, and any index entry): garbled past the page header.
+    const pages = new Set<number>();
+    for (let at = bytes.indexOf(victim); at >= 0; at = bytes.indexOf(victim, at + 1)) pages.add(Math.floor(at / PAGE));
+    assert.ok(pages.size > 0, 'the owner is stored in its shard file');
+    const fd = openSync(file, 'r+');
+    for (const page of pages) writeSync(fd, Buffer.alloc(PAGE - 200, 0xa5), 0, PAGE - 200, page * PAGE + 100);
+    closeSync(fd);
+
+    const store = openSqliteStore(dir);
+    try {
+      const zone = store.getZone(ZONE)!;
+      let failures = 0;
+      for (let round = 0; round < 3; round++) {
+        try {
+          store.getNode(zone, victim);
+        } catch (e) {
+          failures++;
+          assert.ok((e as Error).message.includes(file), (e as Error).message);
+        }
+        // The turn ends: the shared read snapshot is released from setImmediate.
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(failures, 3);
+      // Names in the other shard are still read.
+      const other = Array.from({ length: 50 }, (_, i) => `d${i}.${ZONE}`).find((n) => shardOf(n, 2) !== shardOf(victim, 2))!;
+      assert.equal(store.getNode(zone, other)?.owner, other);
+    } finally {
+      store.close();
+    }
+  });
+});

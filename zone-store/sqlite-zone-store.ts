@@ -459,16 +459,32 @@ export class SqliteZoneStore implements ZoneWriter {
   /** Replays redo-log batches that a shard has not applied yet (exactly once per shard), then clears them. */
   private recover(): void {
     const pending = this.catalog.pendingBatches();
+    // Owners the replay wrote, by zone id: the change events of the writes whose shard step failed
+    // were never sent (they go after it), so DNS would go on serving cached answers of before the
+    // change — a revocation that failed on a full disk was still answered, validly signed, minutes
+    // after its retry had answered 204 (a review).
+    const replayed = new Map<number, Set<string>>();
     for (const b of pending) {
       for (const [i, ops] of b.shards) {
         const shard = this.shards[i];
         if (shard === undefined) throw new StoreError(StoreErrorCode.CORRUPT, `redo log names shard ${i}, but there are ${this.shards.length}`);
-        if (shard.appliedBatch() < b.batch) shard.apply(b.batch, ops);
+        if (shard.appliedBatch() >= b.batch) continue;
+        shard.apply(b.batch, ops);
+        for (const op of ops) {
+          if (op.kind === 'purge') continue;
+          let owners = replayed.get(op.zoneId);
+          if (owners === undefined) replayed.set(op.zoneId, (owners = new Set()));
+          owners.add(op.owner);
+        }
       }
     }
     const last = pending[pending.length - 1];
     if (last !== undefined) this.catalog.clearPending(last.batch);
     this.needsRecovery = false;
+    for (const [zoneId, owners] of replayed) {
+      const zone = this.zones.getById(zoneId);
+      if (zone !== undefined) this.events.emit({ kind: 'change', zone: zone.name, serial: zone.serial, names: [...owners] });
+    }
   }
 
   private assertOpen(): void {

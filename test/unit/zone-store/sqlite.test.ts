@@ -396,6 +396,29 @@ describe('zone-store sqlite specifics', () => {
       db.close();
     }
 
+    it('announces the owners a replay wrote (a write whose shard step failed sent no change event, so caches kept the old answers)', () => {
+      let armed = false;
+      const s = openStore({ shards: 4, failpoint: (p) => {
+        if (armed && p.at === 'catalog-committed') {
+          armed = false;
+          throw new Error('injected disk full');
+        }
+      } });
+      s.createZone(Z);
+      s.applyChanges(Z, puts(owners.slice(0, 3)));
+      const changed: string[] = [];
+      s.onEvent((e) => {
+        if (e.kind === 'change') changed.push(...e.names);
+      });
+      armed = true;
+      assert.throws(() => s.applyChanges(Z, [{ op: 'delete', owner: owners[1]! }]), /injected disk full/);
+      assert.equal(changed.length, 0);
+      // The next write replays the committed delete first, and says so.
+      s.applyChanges(Z, puts([owners[10]!]));
+      assert.ok(changed.includes(owners[1]!), JSON.stringify(changed));
+      assert.equal(s.getNode(s.getZone(Z)!, owners[1]!), undefined);
+    });
+
     it('completes a change when the process dies after the catalog commit', () => {
       crashAt((p) => p.at === 'catalog-committed');
       checkConsistent(openStore());

@@ -5,8 +5,9 @@
  * temporary name and renamed into place once complete, so a crash during creation leaves no
  * half-made catalog behind, only shard files that the next creation reuses.
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Catalog } from './catalog.js';
 import { Shard } from './shard.js';
 import { StoreError, StoreErrorCode } from './errors.js';
@@ -32,6 +33,10 @@ export function openDataDir(dir: string, readonly: boolean, create: boolean, sha
   const catalogPath = join(dir, CATALOG_FILE);
   if (!existsSync(catalogPath)) {
     if (readonly || !create) throw new StoreError(StoreErrorCode.NOT_FOUND, `no idzone data directory at ${dir} (missing ${CATALOG_FILE})`);
+    const left = leftoverData(dir);
+    if (left !== undefined) {
+      throw new StoreError(StoreErrorCode.CORRUPT, `${catalogPath} is missing, but ${left} holds data: refusing to make a new data directory over it (restore the catalog from a backup, or move the directory aside to start afresh)`);
+    }
     createDataDir(dir, shards ?? DEFAULT_SHARDS);
   }
   const catalog = new Catalog(catalogPath, readonly);
@@ -58,7 +63,42 @@ export function closeDataDir(h: DataDirHandles): void {
 function openShard(dir: string, i: number, n: number, readonly: boolean, open: OpenOptions): Shard {
   const path = join(dir, shardFile(i));
   if (!existsSync(path)) throw new StoreError(StoreErrorCode.CORRUPT, `shard file ${path} is missing (the catalog records ${n} shards)`);
+  // Every shard was written and closed before the catalog was renamed into place, so with a catalog
+  // a shard is never empty. A file truncated to 0 bytes (a crash on some file systems) would
+  // otherwise open as a fresh empty shard, and its names would be denied with valid proofs.
+  if (statSync(path).size === 0 && !existsSync(`${path}-wal`)) {
+    throw new StoreError(StoreErrorCode.CORRUPT, `shard file ${path} is empty (0 bytes), but the catalog records ${n} shards: restore it from a backup`);
+  }
   return new Shard(path, i, n, readonly, open);
+}
+
+/**
+ * What in `dir` shows that a data directory lived here, though its catalog is gone: a shard file
+ * with rows, or zone keys. Making a new directory over them would take over the old shard rows with
+ * new keys (the parent's DS no longer matches) and overwrite the admin token; a directory whose
+ * creation was cut short (empty shards, no keys) is reused as before.
+ */
+function leftoverData(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const keys = join(dir, 'keys');
+  if (existsSync(keys) && readdirSync(keys).length > 0) return keys;
+  for (const name of readdirSync(dir)) {
+    if (!/^shard-\d+\.sqlite$/.test(name)) continue;
+    const path = join(dir, name);
+    if (statSync(path).size === 0) continue;
+    try {
+      const db = new Database(path, { readonly: true, fileMustExist: true });
+      try {
+        const hasNodes = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'nodes'").get() !== undefined;
+        if (hasNodes && db.prepare('SELECT 1 FROM nodes LIMIT 1').get() !== undefined) return path;
+      } finally {
+        db.close();
+      }
+    } catch {
+      return path;
+    }
+  }
+  return undefined;
 }
 
 function createDataDir(dir: string, n: number): void {

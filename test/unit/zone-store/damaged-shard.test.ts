@@ -5,11 +5,11 @@
  * DNS and the API went down together; with two, each such query killed a worker).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RrType } from '../../../core/rr-types.js';
-import { openSqliteStore, shardFile, shardOf } from '../../../zone-store/index.js';
+import { CATALOG_FILE, isStoreError, openSqliteStore, shardFile, shardOf, StoreErrorCode } from '../../../zone-store/index.js';
 
 const ZONE = '_device.example.net.';
 const PAGE = 4096;
@@ -62,5 +62,51 @@ describe('zone-store: a damaged shard page', function () {
     } finally {
       store.close();
     }
+  });
+
+  describe('files gone or emptied', () => {
+    const copy = (): string => {
+      const d = mkdtempSync(join(tmpdir(), 'idzone-damaged-copy-'));
+      cpSync(dir, d, { recursive: true });
+      return d;
+    };
+
+    it('a missing catalog beside shards that hold rows is refused, not taken for a new directory', () => {
+      const d = copy();
+      try {
+        rmSync(join(d, CATALOG_FILE));
+        rmSync(join(d, `${CATALOG_FILE}-wal`), { force: true });
+        assert.throws(() => openSqliteStore(d), (e: unknown) => isStoreError(e, StoreErrorCode.CORRUPT) && /catalog\.sqlite is missing, but .*shard-0\d\.sqlite holds data/.test((e as Error).message));
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+
+    it('a missing catalog beside zone keys is refused; a creation cut short (empty shards, no keys) is reused', () => {
+      const d = mkdtempSync(join(tmpdir(), 'idzone-damaged-keys-'));
+      try {
+        openSqliteStore(d, { shards: 2 }).close();
+        rmSync(join(d, CATALOG_FILE));
+        // Shards with a schema and no rows, no keys: what a creation interrupted before the rename leaves.
+        openSqliteStore(d, { shards: 2 }).close();
+        rmSync(join(d, CATALOG_FILE));
+        mkdirSync(join(d, 'keys', 'z.example'), { recursive: true });
+        assert.throws(() => openSqliteStore(d), /catalog\.sqlite is missing, but .*keys holds data/);
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+
+    it('a shard truncated to 0 bytes is refused, naming it, not opened as an empty shard', () => {
+      const d = copy();
+      try {
+        const victim = join(d, shardFile(1));
+        for (const f of [`${victim}-wal`, `${victim}-shm`]) rmSync(f, { force: true });
+        truncateSync(victim, 0);
+        assert.throws(() => openSqliteStore(d), (e: unknown) => isStoreError(e, StoreErrorCode.CORRUPT) && (e as Error).message.includes(victim));
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
   });
 });

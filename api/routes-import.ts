@@ -10,7 +10,7 @@
  */
 import type { NamePut, ZoneInfo } from '../zone-store/types.js';
 import { checkMediaType } from './body-reader.js';
-import { commitChanges, serialHeaders } from './commit.js';
+import { CommittedNotConfirmedError, commitChanges, serialHeaders } from './commit.js';
 import { ApiErrorCode, ApiProblemError, makeProblem, problemFromStoreError } from './errors.js';
 import type { RejectedLine } from './import-parser.js';
 import { createImportSink, type ImportSink } from './import-thread.js';
@@ -28,6 +28,8 @@ interface ImportState {
   rejected: RejectedLine[];
   batches: number;
   serial: number;
+  /** The last committed batch failed after its catalog commit (CommittedNotConfirmedError). */
+  lastBatchUnconfirmed?: boolean;
 }
 
 /**
@@ -142,9 +144,21 @@ function declaredLength(ctx: RouteContext): number | undefined {
 }
 
 async function flush(ctx: RouteContext, zone: ZoneInfo, state: ImportState, changes: NamePut[]): Promise<void> {
-  const result = await commitChanges(ctx.deps, ctx.metrics, zone.name, changes, 'import_batch');
+  let serial: number;
+  try {
+    serial = (await commitChanges(ctx.deps, ctx.metrics, zone.name, changes, 'import_batch')).serial;
+  } catch (e) {
+    // Committed (the catalog holds it; the store completes it from its redo log) but not completed
+    // or not confirmed: the batch counts as committed, and the import stops there.
+    if (e instanceof CommittedNotConfirmedError) {
+      state.batches++;
+      state.serial = e.serial;
+      state.lastBatchUnconfirmed = true;
+    }
+    throw e;
+  }
   state.batches++;
-  state.serial = result.serial;
+  state.serial = serial;
 }
 
 function countLines(ctx: RouteContext, state: ImportState): void {
@@ -154,7 +168,8 @@ function countLines(ctx: RouteContext, state: ImportState): void {
 
 /** A failure mid-import: say how far it got, since the committed batches stay committed. */
 function failedImport(ctx: RouteContext, zone: ZoneInfo, state: ImportState, e: unknown): Reply {
-  const progress = `${state.batches} batch(es) were committed before it stopped (zone ${zone.name} at serial ${state.serial}); lines after the last committed batch were not stored`;
+  const last = state.lastBatchUnconfirmed === true ? ', the last of them committed but not yet completed or confirmed' : '';
+  const progress = `${state.batches} batch(es) were committed before it stopped${last} (zone ${zone.name} at serial ${state.serial}); lines after the last committed batch were not stored`;
   const known = e instanceof ApiProblemError ? e.problem : problemFromStoreError(e);
   if (known !== undefined) return { kind: 'problem', problem: { ...known, detail: `${known.detail}; ${progress}` } };
   ctx.deps.log?.('error', 'import failed', { zone: zone.name, error: (e as Error).message, batches: state.batches });

@@ -2,14 +2,15 @@
  * Zone routes: list, create (admin; for a signed zone — the default — makes the DNSSEC keys through
  * the injected key service, KSK+ZSK or CSK, algorithm 13 or 15, and answers with the DNSKEYs and
  * the DS for the parent), show, delete (admin). A zone whose keys cannot be made
- * is removed again, so a failed create leaves nothing behind.
+ * is removed again, so a failed create leaves nothing behind (createZoneWithKeys, shared with the CLI).
  */
 import type { Violation } from '../core/identity-rdata.js';
 import { isWildcardName, parseName, WILDCARD_APEX_MESSAGE } from '../core/names.js';
-import type { ZoneSettings } from '../zone-store/types.js';
+import { isStoreError, StoreErrorCode } from '../zone-store/errors.js';
+import type { ZoneInfo, ZoneSettings, ZoneWriter } from '../zone-store/types.js';
 import { authorize, coversZone, FORBIDDEN_CHALLENGE } from './auth.js';
 import { checkMediaType, readJsonBody } from './body-reader.js';
-import { awaitPropagation, serialHeaders } from './commit.js';
+import { awaitPropagation, describeCause, serialHeaders } from './commit.js';
 import { ApiErrorCode, makeProblem } from './errors.js';
 import { isPlainObject, readInteger, readString, rejectUnknownKeys, type JsonObject } from './json-fields.js';
 import type { Reply, Route, RouteContext } from './router.js';
@@ -46,18 +47,107 @@ async function createZone(ctx: RouteContext): Promise<Reply> {
   if (forbidden !== undefined) return { kind: 'problem', problem: forbidden, headers: { 'WWW-Authenticate': FORBIDDEN_CHALLENGE } };
   const { store, keys } = ctx.deps;
   const stop = ctx.metrics.writeDuration.startTimer({ op: 'zone_create' });
-  const created = store.createZone(parsed.name, parsed.settings);
+  let zone: ZoneInfo;
   try {
-    if (parsed.signing !== undefined) keys?.createZoneKeys(created, parsed.signing.layout, parsed.signing.algorithm);
+    const remove = `DELETE /api/v1/zones/${parsed.name} (or "idzone zone delete ${parsed.name}" with the server stopped)`;
+    zone = createZoneWithKeys(store, keys, parsed.name, parsed.settings, keys === undefined ? undefined : parsed.signing, remove);
   } catch (e) {
-    store.deleteZone(created.name);
-    throw e;
+    if (!(e instanceof ZoneCreateError)) throw e;
+    ctx.deps.log?.('error', 'zone create failed', { zone: parsed.name, leftBehind: e.leftBehind, error: e.message });
+    return { kind: 'problem', problem: makeProblem(ApiErrorCode.INTERNAL, e.message) };
   }
-  const zone = store.getZone(created.name) ?? created;
   await awaitPropagation(ctx.deps, zone.name, zone.serial);
   stop();
   const headers = { ...serialHeaders(zone.serial), Location: `/api/v1/zones/${encodeURIComponent(zone.name)}` };
   return { kind: 'json', status: 201, body: zoneView(store, zone, keys), headers };
+}
+
+/** What a zone create needs of the store (a ZoneWriter fits). */
+export type ZoneCreateStore = Pick<ZoneWriter, 'createZone' | 'deleteZone' | 'getZone'>;
+
+/** What a zone create needs of the key service (server/dnssec/key-service.ts KeyService fits). */
+export interface ZoneCreateKeys {
+  createZoneKeys(zone: ZoneInfo, layout?: 'ksk-zsk' | 'csk', algorithm?: 13 | 15): unknown;
+  deleteZoneKeys?(zone: string): void;
+}
+
+/**
+ * A zone create that failed. ERR_ZONE_CREATE_FAILED: nothing is left behind. ERR_ZONE_CREATE_LEFT_BEHIND:
+ * the clean-up failed too; the message says what is left and the command that removes it.
+ */
+export class ZoneCreateError extends Error {
+  readonly code: 'ERR_ZONE_CREATE_FAILED' | 'ERR_ZONE_CREATE_LEFT_BEHIND';
+  /** What the clean-up could not remove (empty when nothing is left). */
+  readonly leftBehind: string[];
+  constructor(message: string, leftBehind: string[], options: { cause: unknown }) {
+    super(message, options);
+    this.name = 'ZoneCreateError';
+    this.code = leftBehind.length === 0 ? 'ERR_ZONE_CREATE_FAILED' : 'ERR_ZONE_CREATE_LEFT_BEHIND';
+    this.leftBehind = leftBehind;
+  }
+}
+
+/**
+ * Creates a zone and, when `signing` is given, its keys; a failure leaves nothing behind. The store
+ * has no transaction over the zone row, the key rows and the key files, so a signed zone is created
+ * marked signed from its first commit: until its keys load it is never served as an unsigned zone
+ * (DNSSEC queries get SERVFAIL and writes are refused, as for any signed zone whose keys cannot be
+ * loaded). On a failure the zone and its key directory (with any empty or partial key file) are
+ * removed again; if that fails too, the error names what is left and the command that removes it.
+ * Store refusals that stored nothing (exists, nested, invalid settings) are thrown unchanged.
+ */
+export function createZoneWithKeys(
+  store: ZoneCreateStore,
+  keys: ZoneCreateKeys | undefined,
+  name: string,
+  settings: Partial<ZoneSettings>,
+  signing: ZoneSigning | undefined,
+  /** How the caller's user removes a zone: `DELETE /api/v1/zones/…` or `idzone zone delete --data-dir … NAME`. */
+  removeCommand: string,
+): ZoneInfo {
+  let created: ZoneInfo;
+  try {
+    created = store.createZone(name, signing === undefined ? settings : { ...settings, signed: true });
+  } catch (e) {
+    if (isStoreError(e) && e.code !== StoreErrorCode.CORRUPT) throw e;
+    if (store.getZone(name) === undefined) throw new ZoneCreateError(`zone ${name} was not created: ${describeCause(e)}; nothing was stored`, [], { cause: e });
+    return failedCreate(store, keys, name, e, removeCommand);
+  }
+  if (signing === undefined || keys === undefined) return created;
+  try {
+    keys.createZoneKeys(created, signing.layout, signing.algorithm);
+  } catch (e) {
+    return failedCreate(store, keys, name, e, removeCommand);
+  }
+  return store.getZone(name) ?? created;
+}
+
+function failedCreate(store: ZoneCreateStore, keys: ZoneCreateKeys | undefined, name: string, cause: unknown, removeCommand: string): never {
+  const left: string[] = [];
+  const problems: string[] = [];
+  try {
+    store.deleteZone(name);
+  } catch (e) {
+    // A delete whose catalog commit went through is done: the redo log purges the shards.
+    if (store.getZone(name) !== undefined) {
+      left.push(`zone ${name} in the catalog`);
+      problems.push(`the zone could not be removed: ${describeCause(e)}`);
+    }
+  }
+  try {
+    keys?.deleteZoneKeys?.(name);
+  } catch (e) {
+    left.push(`its key directory keys/${name.replace(/\.$/, '') || '_root'}/ in the data directory`);
+    problems.push(`its key files could not be removed: ${describeCause(e)}`);
+  }
+  const first = `zone ${name} was not created: ${describeCause(cause)}`;
+  if (left.length === 0) throw new ZoneCreateError(`${first}; nothing is left behind (the zone and any key file were removed)`, [], { cause });
+  const zoneLeft = store.getZone(name) !== undefined;
+  const remove = zoneLeft
+    ? ` Remove it with ${removeCommand} once the disk has space.` +
+      ' The zone is marked signed but has no usable keys, so it is not served as an unsigned zone: DNSSEC (DO=1) queries get SERVFAIL, queries without DO get only its empty apex, and signed writes to it (PUT, DELETE, POST /changes) are refused.'
+    : ' Remove that directory once the disk has space.';
+  throw new ZoneCreateError(`${first}. The clean-up failed too (${problems.join('; ')}), so ${left.join(' and ')} ${left.length === 1 ? 'is' : 'are'} left behind.${remove}`, left, { cause });
 }
 
 async function deleteZone(ctx: RouteContext): Promise<Reply> {
@@ -71,7 +161,7 @@ async function deleteZone(ctx: RouteContext): Promise<Reply> {
   return { kind: 'empty', status: 204 };
 }
 
-interface ZoneSigning {
+export interface ZoneSigning {
   layout: 'ksk-zsk' | 'csk';
   algorithm: 13 | 15;
 }

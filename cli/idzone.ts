@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createLogger } from '../server/log.js';
 import { DnssecAlgorithm } from '../signer/keys.js';
+import { createZoneWithKeys } from '../api/routes-zones.js';
 import { KeyService } from '../server/dnssec/key-service.js';
 import { Resigner } from '../server/dnssec/resigner.js';
 import { createToken } from '../api/tokens.js';
@@ -195,15 +196,16 @@ async function runZone(argv: string[]): Promise<number> {
   return withWriter(dataDir, `idzone zone create ${name}`, (store) => {
     const settings: Parameters<SqliteZoneStore['createZone']>[1] = { denial };
     if (typeof values['ns'] === 'string') settings.ns = values['ns'].split(',').map((n) => parseName(n));
-    const zone = store.createZone(name, settings);
-    let info = zone;
+    // A failed create leaves nothing behind, or says what is left and how to remove it (createZoneWithKeys).
     if (values['unsigned'] !== true) {
       const keys = new KeyService({ dataDir, store, log: createLogger('warn'), clock: () => Math.floor(Date.now() / 1000) });
-      info = keys.createZoneKeys(zone, values['csk'] === true ? 'csk' : 'ksk-zsk', algorithm === '15' ? DnssecAlgorithm.ED25519 : DnssecAlgorithm.ECDSAP256SHA256);
+      const signing = { layout: values['csk'] === true ? 'csk' : 'ksk-zsk', algorithm: algorithm === '15' ? DnssecAlgorithm.ED25519 : DnssecAlgorithm.ECDSAP256SHA256 } as const;
+      const info = createZoneWithKeys(store, keys, name, settings, signing, `"idzone zone delete --data-dir ${dataDir} ${name}"`);
       process.stdout.write(`created ${info.name} (serial ${info.serial}, signed, algorithm ${algorithm}, denial ${denial})\n`);
       for (const ds of keys.dsRecords(info)) process.stdout.write(`${ds}\n`);
       if (values['csk'] === true) process.stderr.write('note: a CSK cannot be rolled by idzone (key rollover refuses CSK zones); use the default KSK + ZSK for zones whose keys will change\n');
     } else {
+      const info = createZoneWithKeys(store, undefined, name, settings, undefined, `"idzone zone delete --data-dir ${dataDir} ${name}"`);
       process.stdout.write(`created ${info.name} (serial ${info.serial}, unsigned)\n`);
     }
   });

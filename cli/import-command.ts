@@ -18,6 +18,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { isDiskFull } from '../api/commit.js';
 import { parseIdentityBody } from '../api/identity-input.js';
 import { parseName } from '../core/names.js';
 import { makeRrset } from '../core/rrset.js';
@@ -70,17 +71,27 @@ export interface ImportReport {
 
 export const ImportErrorCode = {
   ZONE_NOT_FOUND: 'ERR_IMPORT_ZONE_NOT_FOUND',
+  /** A batch failed before its commit: nothing of it was stored. */
   BATCH_FAILED: 'ERR_IMPORT_BATCH_FAILED',
+  /** A batch failed after its catalog commit: it is committed, and completed at the next open. */
+  BATCH_NOT_COMPLETED: 'ERR_IMPORT_BATCH_NOT_COMPLETED',
 } as const;
 export type ImportErrorCode = (typeof ImportErrorCode)[keyof typeof ImportErrorCode];
 
 /** A fault that stops the import; batches committed before it stay committed. */
 export class ImportError extends Error {
   readonly code: ImportErrorCode;
-  constructor(code: ImportErrorCode, message: string, options?: { cause: unknown }) {
-    super(message, options);
+  /** Batches committed when it stopped (counting one committed but not completed), their names, and the zone serial. */
+  readonly batches: number | undefined;
+  readonly names: number | undefined;
+  readonly serial: number | undefined;
+  constructor(code: ImportErrorCode, message: string, options?: { cause: unknown; batches?: number; names?: number; serial?: number }) {
+    super(message, options === undefined ? undefined : { cause: options.cause });
     this.name = 'ImportError';
     this.code = code;
+    this.batches = options?.batches;
+    this.names = options?.names;
+    this.serial = options?.serial;
   }
 }
 
@@ -263,14 +274,38 @@ class BatchWriter {
       // Signing is deferred: the server's re-signer signs imported names (see server/dnssec/resigner.ts).
       this.serial = this.store.applyChanges(this.zone, puts, { deferSigning: true }).serial;
     } catch (e) {
-      const done = `${this.batches} earlier batch${this.batches === 1 ? '' : 'es'} (${this.names} names) stay committed`;
-      throw new ImportError(ImportErrorCode.BATCH_FAILED, `batch ${this.batches + 1} (${puts.length} names) failed: ${(e as Error).message}; ${done}`, { cause: e });
+      throw this.batchFailure(info.serial, puts.length, e);
     }
     this.batches++;
     this.names += puts.length;
     this.batch = new Map();
     // Let timers, signals and the progress bar run between transactions.
     await yieldToLoop();
+  }
+
+  /**
+   * The error for a batch whose applyChanges threw. The serial tells a failure after the catalog
+   * commit from one before it: moved, the batch IS committed (the catalog's redo log holds it) and
+   * the store completes it at the next open of the data directory; unmoved, nothing of it was stored.
+   */
+  private batchFailure(serialBefore: number, size: number, e: unknown): ImportError {
+    const cause = `${(e as Error)?.message ?? String(e)}${isDiskFull(e) ? ' (the disk is full)' : ''}`;
+    const earlier = (n: number, names: number): string => `${n} earlier batch${n === 1 ? '' : 'es'} (${formatCount(names)} names)`;
+    const serialNow = this.store.getZone(this.zone)?.serial;
+    const n = this.batches + 1;
+    if (serialNow !== undefined && serialNow !== serialBefore) {
+      this.batches++;
+      this.names += size;
+      this.serial = serialNow;
+      this.batch = new Map();
+      const msg =
+        `batch ${n} (${formatCount(size)} names) is committed as serial ${serialNow} but was not completed: ${cause}; ` +
+        `it stays committed and is completed from the store's redo log at the next open of the data directory (the next idzone command that writes, or idzone serve); ` +
+        `${earlier(n - 1, this.names - size)} stay committed too; lines after batch ${n} were not imported`;
+      return new ImportError(ImportErrorCode.BATCH_NOT_COMPLETED, msg, { cause: e, batches: this.batches, names: this.names, serial: serialNow });
+    }
+    const msg = `batch ${n} (${formatCount(size)} names) failed before its commit, so nothing of it was stored: ${cause}; ${earlier(n - 1, this.names)} stay committed; lines from batch ${n} on were not imported`;
+    return new ImportError(ImportErrorCode.BATCH_FAILED, msg, { cause: e, batches: this.batches, names: this.names, serial: this.serial ?? serialBefore });
   }
 
   private mergeWithStored(info: ZoneInfo, owner: string, types: Map<number, { ttl: number; rdatas: Buffer[] }>): RrsetData[] {

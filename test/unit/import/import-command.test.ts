@@ -189,7 +189,7 @@ describe('cli/import-command', () => {
     await assert.rejects(importText(failing, lines, { batchSize: 2 }), (e: unknown) => {
       assert.ok(e instanceof ImportError);
       assert.equal(e.code, 'ERR_IMPORT_BATCH_FAILED');
-      assert.match(e.message, /batch 2 \(2 names\) failed: disk full; 1 earlier batch \(2 names\) stay committed/);
+      assert.match(e.message, /batch 2 \(2 names\) failed before its commit, so nothing of it was stored: disk full; 1 earlier batch \(2 names\) stay committed/);
       return true;
     });
     assert.equal(mem.countNames(mem.getZone(ZONE)!), 2);

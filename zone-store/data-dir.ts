@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { Catalog } from './catalog.js';
 import { Shard } from './shard.js';
 import { StoreError, StoreErrorCode } from './errors.js';
-import type { OpenOptions } from './sqlite-open.js';
+import { withPath, type OpenOptions } from './sqlite-open.js';
 
 export const DEFAULT_SHARDS = 8;
 export const MAX_SHARDS = 256;
@@ -39,7 +39,7 @@ export function openDataDir(dir: string, readonly: boolean, create: boolean, sha
     }
     createDataDir(dir, shards ?? DEFAULT_SHARDS);
   }
-  const catalog = new Catalog(catalogPath, readonly);
+  const catalog = opening(catalogPath, () => new Catalog(catalogPath, readonly));
   const handles: DataDirHandles = { catalog, shards: [], dbPaths: [catalogPath] };
   try {
     const n = catalog.shardCount();
@@ -69,7 +69,16 @@ function openShard(dir: string, i: number, n: number, readonly: boolean, open: O
   if (statSync(path).size === 0 && !existsSync(`${path}-wal`)) {
     throw new StoreError(StoreErrorCode.CORRUPT, `shard file ${path} is empty (0 bytes), but the catalog records ${n} shards: restore it from a backup`);
   }
-  return new Shard(path, i, n, readonly, open);
+  return opening(path, () => new Shard(path, i, n, readonly, open));
+}
+
+/** Runs `open`, naming `path` in what it throws ("file is not a database" names no file). */
+function opening<T>(path: string, open: () => T): T {
+  try {
+    return open();
+  } catch (e) {
+    throw withPath(e, path);
+  }
 }
 
 /**

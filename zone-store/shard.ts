@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { performance } from 'node:perf_hooks';
 import { statSync } from 'node:fs';
-import { openDatabase, checkpointDatabase, restartWal, WAL_RESTART_BYTES, type OpenOptions } from './sqlite-open.js';
+import { openDatabase, checkpointDatabase, restartWal, withPath, WAL_RESTART_BYTES, type OpenOptions } from './sqlite-open.js';
 import { SHARD_MIGRATIONS, getMeta, migrate, setMeta } from './migrations.js';
 import { StoreError, StoreErrorCode } from './errors.js';
 
@@ -58,12 +58,6 @@ function releaseHeld(): void {
   releaseScheduled = false;
   for (const s of holding) s.releaseSnapshot();
   holding.clear();
-}
-
-/** `e` with the shard file's path in front of its message (SQLite's own names no file). */
-function inFile(e: unknown, path: string): unknown {
-  if (e instanceof Error && !e.message.startsWith(path)) e.message = `${path}: ${e.message}`;
-  return e;
 }
 
 export class Shard {
@@ -139,7 +133,7 @@ export class Shard {
     try {
       return this.getStmt.get(zoneId, owner);
     } catch (e) {
-      throw inFile(e, this.path);
+      throw withPath(e, this.path);
     }
   }
 
@@ -148,7 +142,7 @@ export class Shard {
     try {
       return this.readMany(zoneId, owners);
     } catch (e) {
-      throw inFile(e, this.path);
+      throw withPath(e, this.path);
     }
   }
 
@@ -171,7 +165,7 @@ export class Shard {
     try {
       return this.listStmt.all(zoneId, after, limit);
     } catch (e) {
-      throw inFile(e, this.path);
+      throw withPath(e, this.path);
     }
   }
 
@@ -181,7 +175,7 @@ export class Shard {
     try {
       return this.scanStmt.all(zoneId, after, limit);
     } catch (e) {
-      throw inFile(e, this.path);
+      throw withPath(e, this.path);
     }
   }
 

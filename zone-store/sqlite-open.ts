@@ -4,6 +4,7 @@
  * never corrupts), a busy timeout for the moments a checkpoint holds a lock, and a read-only flag for
  * worker processes, which then cannot write even by mistake.
  */
+import { accessSync, constants, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -31,6 +32,16 @@ export interface OpenOptions {
 }
 
 export function openDatabase(path: string, readonly: boolean, opts: OpenOptions = {}): Database.Database {
+  // SQLite opens a file it may not write read-only without a word: the writer then started and
+  // failed at its first write ("attempt to write a readonly database"), or left a change committed
+  // in the catalog that a read-only shard could never apply.
+  if (!readonly && existsSync(path)) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (e) {
+      throw withPath(new Error(`not writable by this process (${(e as NodeJS.ErrnoException).code ?? 'EACCES'}): check its owner, mode and mount`), path);
+    }
+  }
   const db = new Database(path, { readonly, fileMustExist: readonly });
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   if (!readonly) {
@@ -63,4 +74,10 @@ export function restartWal(db: Database.Database): void {
 /** Truncates the WAL so the next open does not replay it (after bulk imports). */
 export function checkpointDatabase(db: Database.Database): void {
   db.pragma('wal_checkpoint(TRUNCATE)');
+}
+
+/** `e` with `path` in front of its message (SQLite's own messages name no file), once. */
+export function withPath(e: unknown, path: string): unknown {
+  if (e instanceof Error && !e.message.startsWith(path)) e.message = `${path}: ${e.message}`;
+  return e;
 }

@@ -97,6 +97,22 @@ describe('zone-store: a damaged shard page', function () {
       }
     });
 
+    it('a file that is not a database any more is named in the error (SQLite names no file)', () => {
+      const d = copy();
+      try {
+        for (const name of [shardFile(0), CATALOG_FILE]) {
+          const file = join(d, name);
+          for (const f of [`${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+          const fd = openSync(file, 'r+');
+          writeSync(fd, Buffer.alloc(100, 0x5a), 0, 100, 0);
+          closeSync(fd);
+          assert.throws(() => openSqliteStore(d), (e: unknown) => (e as Error).message.startsWith(`${file}: `), name);
+        }
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+
     it('a shard truncated to 0 bytes is refused, naming it, not opened as an empty shard', () => {
       const d = copy();
       try {

@@ -57,6 +57,12 @@ async function importNames(ctx: RouteContext): Promise<Reply> {
 
 async function runImport(ctx: RouteContext): Promise<Reply> {
   const zone = ctx.zone!;
+  // Imports store names unsigned for the re-signer (commit.ts). A signed zone without keys (one a
+  // failed create left behind) would take them and serve them unsigned: refuse, as a PUT is refused.
+  if (zone.settings.signed && ctx.deps.keys !== undefined && ctx.deps.keys.describeKeys(zone).length === 0) {
+    const problem = makeProblem(ApiErrorCode.UNAVAILABLE, `nothing was stored: zone ${zone.name} is signed but has no keys (a create that failed part-way leaves this; delete the zone and create it again)`);
+    return { kind: 'problem', problem, close: true };
+  }
   const state: ImportState = { accepted: 0, rejectedCount: 0, rejected: [], batches: 0, serial: zone.serial };
   const { config } = ctx.deps;
   const opts = {

@@ -96,6 +96,14 @@ describe('api: bounds, round trips and HTTP details (integration, 127.0.0.1)', (
       assert.equal(h.store.getZone(ZONE)!.serial, serial);
     });
 
+    it('a signed zone without keys takes no import (its names would be stored and served unsigned)', async () => {
+      h.keyless.add(ZONE);
+      const r = await http(h.port, 'POST', `${Z}/import`, { token: h.admin, raw: `${JSON.stringify({ name: 'n1', tlsa: [tlsa()] })}\n`, type: 'application/x-ndjson' });
+      assert.equal(r.status, 503, r.text);
+      assert.match(r.json.detail, /nothing was stored: .* is signed but has no keys/);
+      assert.equal(names(), 0);
+    });
+
     it(`answers 503 ERR_API_BUSY with Retry-After past ${MAX_CONCURRENT_IMPORTS} imports at once, reading nothing of it`, async () => {
       const open = Array.from({ length: MAX_CONCURRENT_IMPORTS }, () => {
         const req = request({ host: '127.0.0.1', port: h.port, method: 'POST', path: `${Z}/import`, headers: { authorization: `Bearer ${h.admin}`, 'content-type': 'application/x-ndjson' } });

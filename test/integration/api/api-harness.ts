@@ -19,6 +19,7 @@ export interface Harness {
   admin: string;
   propagated: [string, number][];
   keyed: string[];
+  keyless: Set<string>;
   close(): Promise<void>;
 }
 
@@ -29,14 +30,16 @@ export async function startApi(overrides: Partial<ApiConfig> = {}): Promise<Harn
   if (!cfg.ok) throw new Error(cfg.errors.join('; '));
   const propagated: [string, number][] = [];
   const keyed: string[] = [];
+  /** Zones whose keys describeKeys does not list (a signed zone a failed create left without keys). */
+  const keyless = new Set<string>();
   const keys = {
     createZoneKeys: (z: ZoneInfo): void => {
       keyed.push(z.name);
     },
-    describeKeys: (z: ZoneInfo) => [
+    describeKeys: (z: ZoneInfo) => (keyless.has(z.name) ? [] : [
       { keyTag: 12345, algorithm: 13, flags: 257, role: 'ksk', dnskey: '257 3 13 AAAA', ds: `${z.name} 3600 IN DS 12345 13 2 ABCD` },
       { keyTag: 23456, algorithm: 13, flags: 256, role: 'zsk', dnskey: '256 3 13 BBBB' },
-    ],
+    ]),
   };
   const server = createApiServer({
     store,
@@ -49,7 +52,7 @@ export async function startApi(overrides: Partial<ApiConfig> = {}): Promise<Harn
   });
   const { port } = await server.listen('127.0.0.1', 0);
   const admin = createToken(store, { zones: ['*'], write: true, admin: true, description: 'test admin' }).token;
-  return { store, registry, server, base: `http://127.0.0.1:${port}`, port, admin, propagated, keyed, close: () => server.close() };
+  return { store, registry, server, base: `http://127.0.0.1:${port}`, port, admin, propagated, keyed, keyless, close: () => server.close() };
 }
 
 export interface HttpReply {

@@ -74,6 +74,16 @@ export class Catalog {
     setMeta(this.db, 'shard_count', n);
   }
 
+  /** The data directory's identity, also recorded in each of its shards (data-dir.ts). */
+  dataDirId(): string | undefined {
+    const v = getMeta(this.db, 'data_dir_id');
+    return v === undefined ? undefined : String(v);
+  }
+
+  setDataDirId(id: string): void {
+    setMeta(this.db, 'data_dir_id', id);
+  }
+
   /**
    * The highest batch number the catalog knows of: in the redo log, or in `meta.last_batch`, which
    * data directories written before the store derived it (sqlite-zone-store.ts: lastBatchAtOpen)

@@ -6,6 +6,7 @@
  * half-made catalog behind, only shard files that the next creation reuses.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Catalog } from './catalog.js';
@@ -48,6 +49,7 @@ export function openDataDir(dir: string, readonly: boolean, create: boolean, sha
       handles.shards.push(openShard(dir, i, n, readonly, shardOpen));
       handles.dbPaths.push(join(dir, shardFile(i)));
     }
+    checkMembership(catalog, catalogPath, handles.shards, readonly);
     return handles;
   } catch (e) {
     closeDataDir(handles);
@@ -70,6 +72,29 @@ function openShard(dir: string, i: number, n: number, readonly: boolean, open: O
     throw new StoreError(StoreErrorCode.CORRUPT, `shard file ${path} is empty (0 bytes), but the catalog records ${n} shards: restore it from a backup`);
   }
   return opening(path, () => new Shard(path, i, n, readonly, open));
+}
+
+/**
+ * Every shard must belong to this catalog. A shard copied in from another data directory opened
+ * as if it were this one's: its names were served, and re-signed with this directory's keys. The
+ * catalog and each shard record one random identity; a writer gives one to a directory (and to
+ * shards) that has none yet — directories made before it, and shards a cut-short creation left.
+ */
+function checkMembership(catalog: Catalog, catalogPath: string, shards: readonly Shard[], readonly: boolean): void {
+  let id = catalog.dataDirId();
+  if (id === undefined && !readonly) {
+    id = randomBytes(16).toString('hex');
+    catalog.setDataDirId(id);
+  }
+  if (id === undefined) return;
+  for (const shard of shards) {
+    const own = shard.dataDirId();
+    if (own === id) continue;
+    if (own !== undefined) {
+      throw new StoreError(StoreErrorCode.CORRUPT, `${shard.file} belongs to another data directory (${own}, not ${id} as ${catalogPath} records): put this directory's own shard file back`);
+    }
+    if (!readonly) shard.setDataDirId(id);
+  }
 }
 
 /** Runs `open`, naming `path` in what it throws ("file is not a database" names no file). */
@@ -113,10 +138,17 @@ function leftoverData(dir: string): string | undefined {
 function createDataDir(dir: string, n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) throw new RangeError(`shard count must be an integer in 1..${MAX_SHARDS}, got ${n}`);
   mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < n; i++) new Shard(join(dir, shardFile(i)), i, n, false).close();
+  // Shard files a cut-short creation left (leftoverData found no rows in them) take the new identity.
+  const id = randomBytes(16).toString('hex');
+  for (let i = 0; i < n; i++) {
+    const shard = new Shard(join(dir, shardFile(i)), i, n, false);
+    shard.setDataDirId(id);
+    shard.close();
+  }
   const tmp = join(dir, `${CATALOG_FILE}.creating`);
   const catalog = new Catalog(tmp, false);
   catalog.setShardCount(n);
+  catalog.setDataDirId(id);
   catalog.close();
   renameSync(tmp, join(dir, CATALOG_FILE));
 }

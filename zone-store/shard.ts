@@ -183,6 +183,20 @@ export class Shard {
     return Number(getMeta(this.db, 'applied_batch') ?? 0);
   }
 
+  /** The identity of the data directory this shard belongs to (data-dir.ts), if recorded. */
+  dataDirId(): string | undefined {
+    const v = getMeta(this.db, 'data_dir_id');
+    return v === undefined ? undefined : String(v);
+  }
+
+  setDataDirId(id: string): void {
+    setMeta(this.db, 'data_dir_id', id);
+  }
+
+  get file(): string {
+    return this.path;
+  }
+
   /** Commits one batch's operations and records it as applied, in one transaction. */
   apply(batch: number, ops: readonly ShardOp[]): void {
     this.releaseSnapshot();

@@ -113,6 +113,24 @@ describe('zone-store: a damaged shard page', function () {
       }
     });
 
+    it("a shard copied in from another data directory is refused (its names were served and re-signed with this directory's keys)", () => {
+      const a = copy();
+      const b = mkdtempSync(join(tmpdir(), 'idzone-damaged-other-'));
+      try {
+        openSqliteStore(a).close();
+        const other = openSqliteStore(b, { shards: 2 });
+        other.createZone('_device.example.org.', { signed: false });
+        other.close();
+        for (const f of [shardFile(1), `${shardFile(1)}-wal`, `${shardFile(1)}-shm`]) rmSync(join(a, f), { force: true });
+        cpSync(join(b, shardFile(1)), join(a, shardFile(1)));
+        assert.throws(() => openSqliteStore(a), (e: unknown) => isStoreError(e, StoreErrorCode.CORRUPT) && /shard-01\.sqlite belongs to another data directory/.test((e as Error).message));
+        assert.throws(() => openSqliteStore(a, { readonly: true }), /belongs to another data directory/);
+      } finally {
+        rmSync(a, { recursive: true, force: true });
+        rmSync(b, { recursive: true, force: true });
+      }
+    });
+
     it('a shard truncated to 0 bytes is refused, naming it, not opened as an empty shard', () => {
       const d = copy();
       try {

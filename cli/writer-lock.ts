@@ -71,6 +71,10 @@ function takeLock(dataDir: string, lockPath: string, infoPath: string): Database
   } catch (err) {
     db.close();
     const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+      // It holds nothing but the lock: say which file, and what to do (SQLite names no file).
+      throw new WriterLockError(`${lockPath} is damaged (${(err as Error).message}); it holds only the writer lock: delete it once no idzone process uses ${dataDir}`);
+    }
     if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
     const holder = readHolder(infoPath);
     const who = holder !== undefined ? `process ${holder.pid} (${holder.purpose})` : 'another process';

@@ -73,4 +73,12 @@ describe('writer lock', function () {
     const free = holder(dir, 0, 0);
     assert.equal(await free.result, 'GOT');
   });
+
+  it('a damaged lock file is named, with what to do (SQLite said only "file is not a database")', () => {
+    writeFileSync(join(dir, 'writer.lock.sqlite'), Buffer.alloc(4096, 0x5a));
+    assert.throws(
+      () => acquireWriterLock(dir, 'test'),
+      (e: unknown) => e instanceof WriterLockError && e.message.includes(join(dir, 'writer.lock.sqlite')) && /delete it once no idzone process uses/.test(e.message),
+    );
+  });
 });

@@ -208,6 +208,9 @@ export class Resigner {
     const duty = Math.min(1, Math.max(0.01, this.opts.dutyCycle ?? 0.25));
     for (;;) {
       while (!this.stopped && performance.now() - this.bulkAt < BULK_QUIET_MS) await sleep(BULK_QUIET_MS);
+      // Stopped while it waited (a clean shutdown closes the store next): a step would fail on the
+      // closed store and log a failed pass at every SIGTERM.
+      if (this.stopped) break;
       const started = performance.now();
       if (!this.step(pass) || this.stopped) break;
       const busy = performance.now() - started;

@@ -97,6 +97,30 @@ describe('re-signer: recorded passes across restarts', function () {
     assert.equal(r.lastCompleted(Z), now);
   });
 
+  it('a pass stopped while it pauses between pages takes no further step (a clean shutdown logged a failed pass)', async () => {
+    const f = fixture();
+    const errors: string[] = [];
+    const r = new Resigner({ store: f.store, signerFor: (z) => f.keys.registry.get(z), clock, log: (level, msg) => void (level === 'error' && errors.push(msg)), intervalSeconds: 3600, startDelayMs: 50, pageSize: 1, dutyCycle: 0.01 });
+    running.push(r);
+    let closed = false;
+    const scan = f.store.scanNodes.bind(f.store);
+    f.store.scanNodes = (zone, cursor, limit) => {
+      if (closed) throw new Error('the zone store is closed');
+      return scan(zone, cursor, limit);
+    };
+    // The first page is read; during the pause after it the server stops and closes the store.
+    f.onFirstPage(() => {
+      setTimeout(() => {
+        r.stop();
+        closed = true;
+      }, 1);
+    });
+    r.start();
+    await sleep(700);
+    assert.equal(f.passes(), 1);
+    assert.deepEqual(errors, []);
+  });
+
   it('does not walk at start when a recent record was made with the current ZSKs', async () => {
     const f = fixture();
     f.store.recordResignPass(Z, { checkedAt: now - 600, zskTags: f.zskTags() });

@@ -41,11 +41,21 @@ export class KeyService {
   /** Makes the zone's keys, marks it signed and loads its signer. */
   createZoneKeys(zone: ZoneInfo, layout: KeyLayout = 'ksk-zsk', algorithm: SigningAlgorithm = DnssecAlgorithm.ECDSAP256SHA256): ZoneInfo {
     const now = this.opts.clock();
-    for (const k of generateZoneKeys(this.opts.dataDir, zone.name, { layout, algorithm, now })) this.opts.store.addKey({ ...k, zoneId: zone.id });
+    // Each key added is a store event that reloads the zone; until the last one it has no complete
+    // key set, which is not a fault to log (the create reports its own failure).
+    this.creating.add(zone.name);
+    try {
+      for (const k of generateZoneKeys(this.opts.dataDir, zone.name, { layout, algorithm, now })) this.opts.store.addKey({ ...k, zoneId: zone.id });
+    } finally {
+      this.creating.delete(zone.name);
+    }
     const signed = this.opts.store.updateZoneSettings(zone.name, { signed: true });
     this.loadZone(signed);
     return signed;
   }
+
+  /** Zones whose keys createZoneKeys is making right now. */
+  private readonly creating = new Set<string>();
 
   /** (Re)loads a zone's signer after its keys changed; false (logged) when a key cannot be loaded. */
   loadZone(zone: ZoneInfo): boolean {
@@ -53,10 +63,14 @@ export class KeyService {
       this.registry.delete(zone.name);
       return true;
     }
-    const ring = loadKeyring(this.opts.dataDir, zone, this.opts.store.listKeys(zone), this.signerOptions());
+    const keys = this.opts.store.listKeys(zone);
+    const ring = loadKeyring(this.opts.dataDir, zone, keys, this.signerOptions());
     if (!ring.ok) {
       this.registry.delete(zone.name);
-      this.opts.log('error', 'cannot load DNSSEC keys; writes to this zone are refused until fixed', { zone: zone.name, reason: ring.reason });
+      // A signed zone with no key records is one being created (its keys follow in a moment) or
+      // one whose create failed (that failure is reported where it happened): not a key fault.
+      if (keys.length === 0 || this.creating.has(zone.name)) this.opts.log('info', 'signed zone has no complete key set yet; writes wait for it', { zone: zone.name });
+      else this.opts.log('error', 'cannot load DNSSEC keys; writes to this zone are refused until fixed', { zone: zone.name, reason: ring.reason });
       return false;
     }
     this.registry.set(ring.signer);

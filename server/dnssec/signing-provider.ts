@@ -57,7 +57,9 @@ export class SigningProvider implements DnssecProvider {
     const ring = loadKeyring(this.opts.dataDir, zone, keys, { ...this.opts.signerOptions, cache: this.opts.cache, clock: this.opts.clock });
     if (!ring.ok) {
       const reason = { unavailable: ring.reason };
-      this.opts.log('error', 'cannot load DNSSEC keys; DO=1 queries for the zone get SERVFAIL', { zone: zone.name, reason: ring.reason });
+      // No key records at all: a zone being created (see KeyService.loadZone), not a key fault.
+      if (keys.length === 0) this.opts.log('info', 'signed zone has no keys yet; DO=1 queries for it get SERVFAIL until they exist', { zone: zone.name });
+      else this.opts.log('error', 'cannot load DNSSEC keys; DO=1 queries for the zone get SERVFAIL', { zone: zone.name, reason: ring.reason });
       this.slots.set(zone.name, { kind: 'failed', reason, at: this.opts.clock() });
       return reason;
     }

@@ -31,6 +31,7 @@ interface Fixture {
   store: MemoryZoneStore;
   zone: ZoneInfo;
   rollovers: RolloverService;
+  keys: KeyService;
   resigner: Resigner;
   logs: { level: string; msg: string; fields?: object }[];
   setNow(t: number): void;
@@ -52,7 +53,7 @@ function fixture(dir: string): Fixture {
   });
   const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log });
   const rollovers = new RolloverService({ dataDir: dir, store, keys, clock, log, resigner, resignSynchronously: false });
-  return { dir, store, zone, rollovers, resigner, logs, setNow: (t) => void (now = t), now: () => now };
+  return { dir, store, zone, rollovers, keys, resigner, logs, setNow: (t) => void (now = t), now: () => now };
 }
 
 /** The refusal `f` throws (fails if it does not throw a RolloverError). */
@@ -217,6 +218,14 @@ describe('rollover safety (RolloverService)', () => {
       f.rollovers.runAutomaticZsk(lifetime);
       assert.equal(keysOf('zsk').find((x) => x.id === k.id)!.state, 'active', 'activated at the next check once the file is back');
     });
+  });
+
+  it('making a zone\'s keys logs no key error while each key lands (every zone create logged ERROR "no active ZSK")', () => {
+    const before = f.logs.length;
+    const zone = f.store.createZone('_new.example.org.', { signed: true });
+    f.keys.createZoneKeys(zone);
+    const errors = f.logs.slice(before).filter((l) => l.level === 'error');
+    assert.deepEqual(errors, []);
   });
 
   it('the automatic rollover says once, as a warning, that it skips a CSK zone (it used to skip it silently)', () => {

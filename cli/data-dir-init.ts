@@ -3,7 +3,7 @@
  * and an admin API token written to `<data-dir>/admin.token` (mode 0600) — the only place the
  * token secret ever appears; the catalog keeps its SHA-256.
  */
-import { closeSync, existsSync, mkdirSync, openSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken } from '../api/tokens.js';
 import { KeyService } from '../server/dnssec/key-service.js';
@@ -16,6 +16,37 @@ export const ADMIN_TOKEN_FILE = 'admin.token';
 
 export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, CATALOG_FILE));
+}
+
+/**
+ * Secrets in `dataDir` that other users may read: private key files and their directories, the
+ * admin token, the cookie secret. idzone makes them 0600/0700; a restore, a copy or a hand edit can
+ * widen them, and a server that says nothing would go on with its keys readable by anyone on the
+ * machine. At most `limit` paths, each with its mode.
+ */
+export function looseSecrets(dataDir: string, limit = 20): string[] {
+  const out: string[] = [];
+  const check = (path: string, dir: boolean): void => {
+    if (out.length >= limit) return;
+    let mode: number;
+    try {
+      mode = statSync(path).mode;
+    } catch {
+      return;
+    }
+    if ((mode & 0o077) !== 0) out.push(`${path} (mode 0${(mode & 0o777).toString(8)}, expected 0${dir ? '700' : '600'})`);
+  };
+  for (const f of [ADMIN_TOKEN_FILE, 'cookie.secret']) check(join(dataDir, f), false);
+  const keys = join(dataDir, 'keys');
+  if (!existsSync(keys)) return out;
+  check(keys, true);
+  for (const zone of readdirSync(keys, { withFileTypes: true })) {
+    if (!zone.isDirectory()) continue;
+    const dir = join(keys, zone.name);
+    check(dir, true);
+    for (const f of readdirSync(dir)) if (f.endsWith('.pem')) check(join(dir, f), false);
+  }
+  return out;
 }
 
 export function prepareDataDir(dataDir: string): void {

@@ -11,7 +11,7 @@ import type { ZoneReader } from '../zone-store/types.js';
 import { createLogger, isLogLevel } from '../server/log.js';
 import { defaultSigningThreads, startServer, type ServeConfig } from '../server/main.js';
 import { parseCommandArgsCollecting, parseHostPort, parsePositiveInt, UsageError, type OptionSpec } from './args.js';
-import { ensureAdminToken, isInitialised, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
+import { ensureAdminToken, isInitialised, looseSecrets, prepareDataDir, seedDataDir, writeSecretFile } from './data-dir-init.js';
 import { DEMO_DEVICE, DEMO_ZONE } from './demo-zone.js';
 import { acquireWriterLock, isAlive } from './writer-lock.js';
 import { checkRrlConfig, type RrlConfig } from '../server/query/rate-limit.js';
@@ -157,6 +157,7 @@ export async function runServe(argv: string[]): Promise<number> {
   } else {
     tokenNote = ensureAdminToken(cfg.dataDir, store, log);
   }
+  for (const path of looseSecrets(cfg.dataDir)) log('warn', 'a secret is readable by other users: chmod it', { path });
   let server;
   try {
     server = await startServer(cfg, store, log);

@@ -5,9 +5,10 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { looseSecrets } from '../../cli/data-dir-init.js';
 import { runCli } from '../../cli/idzone.js';
 
 const BIN = join(process.cwd(), 'bin', 'idzone.js');
@@ -79,5 +80,20 @@ describe('idzone serve on a data directory made by idzone zone create', function
       assert.match(banner, /admin token: none in .*admin\.token \(admin tokens exist, stored hashed; a new one: idzone token create --data-dir .* --zone '\*' --write --admin\)/);
       assert.ok(!existsSync(file));
     });
+  });
+
+  it('names secrets other users may read (a key file 0644, a key directory 0755), which serve logs as warnings', () => {
+    assert.deepEqual(looseSecrets(dataDir), []);
+    const zoneDir = join(dataDir, 'keys', readdirSync(join(dataDir, 'keys'))[0]!);
+    const pem = join(zoneDir, readdirSync(zoneDir).find((f) => f.endsWith('.pem'))!);
+    chmodSync(pem, 0o644);
+    chmodSync(zoneDir, 0o755);
+    try {
+      assert.deepEqual(looseSecrets(dataDir).sort(), [`${pem} (mode 0644, expected 0600)`, `${zoneDir} (mode 0755, expected 0700)`].sort());
+    } finally {
+      chmodSync(pem, 0o600);
+      chmodSync(zoneDir, 0o700);
+    }
+    assert.deepEqual(looseSecrets(dataDir), []);
   });
 });

@@ -103,4 +103,9 @@ export interface ApiDeps {
   /** Validated, defaulted and frozen (createApiConfig). */
   config: ApiConfig;
   log?: ApiLog;
+  /**
+   * What keeps the server from doing all its work right now, one sentence each (none: healthy):
+   * `GET /healthz` lists them under status "degraded".
+   */
+  health?: () => string[];
 }

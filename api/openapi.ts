@@ -465,7 +465,17 @@ const schemas = {
     parentDsTtl: { type: 'integer', minimum: 0 },
     status: ref('RolloverStatus'),
   }),
-  Health: closedObject({ status: { const: 'ok' }, zones: { type: 'integer', minimum: 0 } }),
+  Health: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['status', 'zones'],
+    description: 'status "degraded" lists in `problems` what keeps the server from doing all its work (writes that cannot complete, zones that cannot sign); the HTTP status stays 200 while DNS is answered.',
+    properties: {
+      status: { enum: ['ok', 'degraded'] },
+      zones: { type: 'integer', minimum: 0 },
+      problems: { type: 'array', items: { type: 'string' } },
+    },
+  },
   Violation: closedObject({ pointer: { type: 'string', description: 'RFC 6901 pointer into the body; /path/<param> and /query/<param> for URL parts.' }, message: { type: 'string' } }),
   Problem: {
     type: 'object',

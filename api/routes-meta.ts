@@ -18,10 +18,16 @@ async function getOpenApi(): Promise<Reply> {
   return { kind: 'text', status: 200, contentType: 'application/json', body: openApiText };
 }
 
+/**
+ * 200 while the server runs: "ok", or "degraded" with `problems` (writes that cannot complete, zones
+ * that cannot sign). It stays 200 when degraded on purpose: DNS is still answered, and a liveness
+ * probe that restarted the server would not free a disk or restore a key file — alert on `status`.
+ */
 async function getHealth(ctx: RouteContext): Promise<Reply> {
-  // Listing zones touches the store, so a closed or broken store shows here as a 500.
   const zones = ctx.deps.store.listZones().length;
-  return { kind: 'json', status: 200, body: { status: 'ok', zones } };
+  const problems = ctx.deps.health?.() ?? [];
+  const body = problems.length === 0 ? { status: 'ok', zones } : { status: 'degraded', zones, problems };
+  return { kind: 'json', status: 200, body };
 }
 
 async function getMetrics(ctx: RouteContext): Promise<Reply> {

@@ -177,7 +177,15 @@ export async function startServer(cfg: ServeConfig, store: SqliteZoneStore, log:
   }
 
   const apiLog = (level: 'info' | 'warn' | 'error', msg: string, fields?: object): void => log(level, msg, fields as Record<string, unknown> | undefined);
-  const api = createApiServer({ store, registry, keys, rollovers, propagate: () => propagate(), config: apiConfig.config, log: apiLog });
+  const health = (): string[] => {
+    const problems: string[] = [];
+    if (store.hasUnappliedChanges()) problems.push('a committed change is not yet applied to the shards (a shard write failed: disk full?); the next write retries it');
+    for (const z of store.listZones()) {
+      if (z.settings.signed && keys.registry.get(z.name) === undefined) problems.push(`zone ${z.name} cannot sign (its keys do not load): DO=1 queries get SERVFAIL and writes are refused`);
+    }
+    return problems;
+  };
+  const api = createApiServer({ store, registry, keys, rollovers, propagate: () => propagate(), config: apiConfig.config, log: apiLog, health });
   let apiAddr: HostPort;
   try {
     const a = await api.listen(cfg.api.host, cfg.api.port);

@@ -455,6 +455,11 @@ export class SqliteZoneStore implements ZoneWriter {
     }
   }
 
+  /** A committed change is not yet applied to its shards (a shard write failed; the next write or open completes it). */
+  hasUnappliedChanges(): boolean {
+    return !this.readonly && this.needsRecovery;
+  }
+
   private recoverIfNeeded(): void {
     if (this.needsRecovery) this.recover();
   }

@@ -59,6 +59,14 @@ describe('a signed zone whose key files are missing', function () {
     assert.equal(t.store.getNode(t.store.getZone(ZONE)!, `newdev.${ZONE}`), undefined);
   });
 
+  it('healthz says "degraded", naming the zone that cannot sign (it said "ok")', async () => {
+    const res = await fetch(`${t.apiUrl}/healthz`);
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { status: string; problems?: string[] };
+    assert.equal(body.status, 'degraded', JSON.stringify(body));
+    assert.ok(body.problems?.some((p) => p.includes(`zone ${ZONE} cannot sign`)), JSON.stringify(body));
+  });
+
   it('signs again once the key files are back and the keys reload', async () => {
     renameSync(keyDir + '.away', keyDir);
     // A key event makes every process reload the zone's keys (as a rollover step would).

@@ -177,6 +177,14 @@ describe('api: bounds, round trips and HTTP details (integration, 127.0.0.1)', (
       assert.equal((await http(h.port, 'HEAD', `${Z}/names/absent`, { token: h.admin })).status, 404);
     });
 
+    it('healthz says "degraded" and lists the problems the server reports, still with 200 (DNS is answered)', async () => {
+      assert.deepEqual((await http(h.port, 'GET', '/healthz')).json, { status: 'ok', zones: 1 });
+      h.problems.push('zone x cannot sign');
+      const r = await http(h.port, 'GET', '/healthz');
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.json, { status: 'degraded', zones: 1, problems: ['zone x cannot sign'] });
+    });
+
     it('a path that is not valid percent-encoding is a 400, not a 404', async () => {
       const r = await http(h.port, 'GET', `${Z}/names/a%ZZb`, { token: h.admin });
       assert.equal(r.status, 400, r.text);

@@ -20,6 +20,8 @@ export interface Harness {
   propagated: [string, number][];
   keyed: string[];
   keyless: Set<string>;
+  /** What the server's health function reports (GET /healthz). */
+  problems: string[];
   close(): Promise<void>;
 }
 
@@ -32,6 +34,7 @@ export async function startApi(overrides: Partial<ApiConfig> = {}): Promise<Harn
   const keyed: string[] = [];
   /** Zones whose keys describeKeys does not list (a signed zone a failed create left without keys). */
   const keyless = new Set<string>();
+  const problems: string[] = [];
   const keys = {
     createZoneKeys: (z: ZoneInfo): void => {
       keyed.push(z.name);
@@ -46,13 +49,14 @@ export async function startApi(overrides: Partial<ApiConfig> = {}): Promise<Harn
     registry,
     keys,
     config: cfg.config,
+    health: () => [...problems],
     propagate: async (zone, serial) => {
       propagated.push([zone, serial]);
     },
   });
   const { port } = await server.listen('127.0.0.1', 0);
   const admin = createToken(store, { zones: ['*'], write: true, admin: true, description: 'test admin' }).token;
-  return { store, registry, server, base: `http://127.0.0.1:${port}`, port, admin, propagated, keyed, keyless, close: () => server.close() };
+  return { store, registry, server, base: `http://127.0.0.1:${port}`, port, admin, propagated, keyed, keyless, problems, close: () => server.close() };
 }
 
 export interface HttpReply {

@@ -439,9 +439,11 @@ describe('zone-store sqlite specifics', () => {
       armed = true;
       assert.throws(() => s.applyChanges(Z, [{ op: 'delete', owner: owners[1]! }]), /injected disk full/);
       assert.equal(changed.length, 0);
+      assert.equal(s.hasUnappliedChanges(), true, 'healthz reports it (server/main.ts)');
       // The next write replays the committed delete first, and says so.
       s.applyChanges(Z, puts([owners[10]!]));
       assert.ok(changed.includes(owners[1]!), JSON.stringify(changed));
+      assert.equal(s.hasUnappliedChanges(), false);
       assert.equal(s.getNode(s.getZone(Z)!, owners[1]!), undefined);
     });
 

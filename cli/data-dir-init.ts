@@ -3,7 +3,7 @@
  * and an admin API token written to `<data-dir>/admin.token` (mode 0600) — the only place the
  * token secret ever appears; the catalog keeps its SHA-256.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync, writeSync, chmodSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createToken } from '../api/tokens.js';
 import { KeyService } from '../server/dnssec/key-service.js';
@@ -78,7 +78,11 @@ function writeAdminToken(dataDir: string, store: ZoneWriter, description: string
  */
 export function ensureAdminToken(dataDir: string, store: ZoneWriter, log: LogFn): string {
   const tokenFile = join(dataDir, ADMIN_TOKEN_FILE);
-  if (existsSync(tokenFile)) return `admin token: ${tokenFile}`;
+  if (existsSync(tokenFile)) {
+    if (readFileSync(tokenFile, 'utf8').trim() !== '') return `admin token: ${tokenFile}`;
+    log('warn', 'admin.token is empty (a write cut short?); it is not an admin token', { tokenFile });
+    rmSync(tokenFile, { force: true });
+  }
   if (store.listTokens().some((t) => t.admin)) {
     return `admin token: none in ${tokenFile} (admin tokens exist, stored hashed; a new one: idzone token create --data-dir ${dataDir} --zone '*' --write --admin)`;
   }
@@ -87,12 +91,25 @@ export function ensureAdminToken(dataDir: string, store: ZoneWriter, log: LogFn)
   return `admin token: ${tokenFile} (new; mode 0600)`;
 }
 
+/**
+ * Writes a 0600 file whole or not at all: into a temporary file, synced, then renamed over `path`.
+ * Written in place, a full disk left an empty admin.token that the next start presented as the
+ * admin token (every request with it then got 401).
+ */
 export function writeSecretFile(path: string, text: string): void {
-  const fd = openSync(path, 'w', 0o600);
+  const tmp = `${path}.tmp`;
   try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  chmodSync(path, 0o600);
 }

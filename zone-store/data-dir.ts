@@ -5,7 +5,7 @@
  * temporary name and renamed into place once complete, so a crash during creation leaves no
  * half-made catalog behind, only shard files that the next creation reuses.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -150,5 +150,12 @@ function createDataDir(dir: string, n: number): void {
   catalog.setShardCount(n);
   catalog.setDataDirId(id);
   catalog.close();
+  // Closing checkpoints the WAL into the file; if that failed (a full disk), what it held stays in
+  // `…creating-wal`, and renaming the file without it gave a catalog every later start called
+  // malformed. Leave no catalog instead: the next start creates it again.
+  if ((statSync(`${tmp}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+    throw new StoreError(StoreErrorCode.CORRUPT, `could not finish writing ${join(dir, CATALOG_FILE)} (its WAL could not be checkpointed: is the disk full?); nothing was created, and the next start tries again`);
+  }
   renameSync(tmp, join(dir, CATALOG_FILE));
 }

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { looseSecrets } from '../../cli/data-dir-init.js';
@@ -78,6 +78,15 @@ describe('idzone serve on a data directory made by idzone zone create', function
     unlinkSync(file);
     await serveOnce(dataDir, async (banner) => {
       assert.match(banner, /admin token: none in .*admin\.token \(admin tokens exist, stored hashed; a new one: idzone token create --data-dir .* --zone '\*' --write --admin\)/);
+      assert.ok(!existsSync(file));
+    });
+  });
+
+  it('an empty admin.token (a write cut short by a full disk) is not presented as the admin token', async () => {
+    const file = join(dataDir, 'admin.token');
+    writeFileSync(file, '');
+    await serveOnce(dataDir, async (banner) => {
+      assert.match(banner, /admin token: none in .*admin\.token \(admin tokens exist/);
       assert.ok(!existsSync(file));
     });
   });

@@ -8,12 +8,9 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KeyService } from '../../../server/dnssec/key-service.js';
-import { Resigner } from '../../../server/dnssec/resigner.js';
 import { PROPAGATION_SECONDS, largestSignedTtl, rolloverStatus } from '../../../server/dnssec/rollover.js';
-import { RolloverService } from '../../../server/dnssec/rollover-service.js';
 import { createMemoryStore } from '../../../zone-store/memory-zone-store.js';
-import { RrType } from '../../../core/rr-types.js';
+import { rolloverFixture } from '../../helpers/rollover-fixture.js';
 
 const Z = '_device.example.net.';
 const DAY = 86400;
@@ -26,42 +23,31 @@ describe('automatic ZSK rollover', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('starts when the ZSK lifetime ends and takes each step once it is safe', () => {
-    let now = 1_800_000_000;
-    const clock = (): number => now;
-    const store = createMemoryStore({ now: clock });
-    const log = (): void => undefined;
-    const keys = new KeyService({ dataDir: dir, store, log, clock });
-    store.setSigner(keys.registry);
-    const zone = keys.createZoneKeys(store.createZone(Z));
-    store.applyChanges(Z, [{ op: 'put', owner: `d1.${Z}`, rrsets: [{ type: RrType.TLSA, ttl: 60, rdatas: [Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 7)])] }] }]);
-    store.onEvent((e) => {
-      if (e.kind === 'keys') keys.loadZone(store.getZone(e.zone)!);
-    });
-    const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log });
-    const rollovers = new RolloverService({ dataDir: dir, store, keys, clock, log, resigner, resignSynchronously: false });
+    const { store, zone, rollovers, resigner, setNow, now } = rolloverFixture(dir);
+    const advance = (seconds: number): void => setNow(now() + seconds);
     const lifetime = 30 * DAY;
     const zsks = (): { tag: number; state: string }[] => store.listKeys(zone).filter((k) => k.role === 'zsk').map((k) => ({ tag: k.keyTag, state: k.state }));
     const oldTag = zsks()[0]!.tag;
 
-    now += 10 * DAY;
+    advance(10 * DAY);
     rollovers.runAutomaticZsk(lifetime);
     assert.deepEqual(zsks().map((k) => k.state), ['active'], 'nothing happens before the lifetime ends');
 
-    now += 21 * DAY;
+    advance(21 * DAY);
     rollovers.runAutomaticZsk(lifetime);
     assert.deepEqual(zsks().map((k) => k.state).sort(), ['active', 'published'], 'step 1: a new ZSK is pre-published');
 
-    now += 60;
+    advance(60);
     rollovers.runAutomaticZsk(lifetime);
     assert.deepEqual(zsks().map((k) => k.state).sort(), ['active', 'published'], 'activation waits for the DNSKEY TTL');
 
-    now += zone.settings.soaTtl + PROPAGATION_SECONDS;
+    advance(zone.settings.soaTtl + PROPAGATION_SECONDS);
     rollovers.runAutomaticZsk(lifetime);
     const afterActivate = zsks();
     assert.equal(afterActivate.find((k) => k.tag === oldTag)?.state, 'retired', 'step 2: the old ZSK is retired');
     assert.ok(afterActivate.some((k) => k.tag !== oldTag && k.state === 'active'), 'step 2: the new ZSK signs');
 
-    now += largestSignedTtl(zone) + PROPAGATION_SECONDS;
+    advance(largestSignedTtl(zone) + PROPAGATION_SECONDS);
     rollovers.runAutomaticZsk(lifetime);
     assert.equal(zsks().find((k) => k.tag === oldTag)?.state, 'retired', 'removal waits for a finished re-sign pass');
 

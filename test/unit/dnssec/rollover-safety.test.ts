@@ -15,46 +15,13 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RrType } from '../../../core/rr-types.js';
 import { KeyService } from '../../../server/dnssec/key-service.js';
-import { Resigner } from '../../../server/dnssec/resigner.js';
 import { DEFAULT_PARENT_DS_TTL, PROPAGATION_SECONDS, largestSignedTtl } from '../../../server/dnssec/rollover.js';
 import { RolloverError, RolloverService } from '../../../server/dnssec/rollover-service.js';
-import { createMemoryStore, type MemoryZoneStore } from '../../../zone-store/memory-zone-store.js';
-import type { KeyRecord, ZoneInfo } from '../../../zone-store/types.js';
+import type { KeyRecord } from '../../../zone-store/types.js';
 
 const Z = '_device.example.net.';
-const T0 = 1_800_000_000;
-
-interface Fixture {
-  dir: string;
-  store: MemoryZoneStore;
-  zone: ZoneInfo;
-  rollovers: RolloverService;
-  keys: KeyService;
-  resigner: Resigner;
-  logs: { level: string; msg: string; fields?: object }[];
-  setNow(t: number): void;
-  now(): number;
-}
-
-function fixture(dir: string): Fixture {
-  let now = T0;
-  const clock = (): number => now;
-  const logs: Fixture['logs'] = [];
-  const log = (level: string, msg: string, fields?: object): void => void logs.push(fields === undefined ? { level, msg } : { level, msg, fields });
-  const store = createMemoryStore({ now: clock });
-  const keys = new KeyService({ dataDir: dir, store, log, clock });
-  store.setSigner(keys.registry);
-  const zone = keys.createZoneKeys(store.createZone(Z));
-  store.applyChanges(Z, [{ op: 'put', owner: `d1.${Z}`, rrsets: [{ type: RrType.TLSA, ttl: 60, rdatas: [Buffer.concat([Buffer.from([3, 1, 1]), Buffer.alloc(32, 7)])] }] }]);
-  store.onEvent((e) => {
-    if (e.kind === 'keys') keys.loadZone(store.getZone(e.zone)!);
-  });
-  const resigner = new Resigner({ store, signerFor: (z) => keys.registry.get(z), clock, log });
-  const rollovers = new RolloverService({ dataDir: dir, store, keys, clock, log, resigner, resignSynchronously: false });
-  return { dir, store, zone, rollovers, keys, resigner, logs, setNow: (t) => void (now = t), now: () => now };
-}
+import { rolloverFixture as fixture, T0, type Fixture } from '../../helpers/rollover-fixture.js';
 
 /** The refusal `f` throws (fails if it does not throw a RolloverError). */
 function refusal(f: () => unknown): RolloverError {

@@ -148,7 +148,6 @@ export async function runServe(argv: string[]): Promise<number> {
     mmapBytes: cfg.mmapBytes,
     walFlushMs: WAL_FLUSH_MS,
     onWalFlushError: (path, err) => log('warn', 'cannot fsync a WAL file in the background; checkpoints will write it out themselves', { path, err: err.message }),
-    onWalHeld: (path, walBytes) => log('warn', 'a reader outside idzone holds a read transaction on a shard: its WAL cannot start over and keeps growing until that reader lets go', { path, walMB: Math.round(walBytes / 1e6) }),
   });
   let tokenNote: string;
   if (fresh) {

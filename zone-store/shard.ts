@@ -83,9 +83,6 @@ export class Shard {
   private readonly walRestartBytes: number;
   /** Writes since the WAL's size was last looked at. */
   private writesSinceWalCheck = 0;
-  private readonly onWalHeld: ((path: string, walBytes: number) => void) | undefined;
-  /** onWalHeld was called and the WAL has not started over since. */
-  private walHeldReported = false;
 
   constructor(
     private readonly path: string,
@@ -97,7 +94,6 @@ export class Shard {
     this.db = openDatabase(path, readonly, open);
     this.walPath = `${path}-wal`;
     this.walRestartBytes = open.walRestartBytes ?? WAL_RESTART_BYTES;
-    this.onWalHeld = open.onWalHeld;
     migrate(this.db, SHARD_MIGRATIONS, `shard ${path}`, readonly);
     if (!readonly && getMeta(this.db, 'shard_index') === undefined) {
       setMeta(this.db, 'shard_index', index);
@@ -263,16 +259,7 @@ export class Shard {
     if (++this.writesSinceWalCheck < 16) return;
     this.writesSinceWalCheck = 0;
     const size = statSync(this.walPath, { throwIfNoEntry: false })?.size ?? 0;
-    if (size <= this.walRestartBytes) {
-      this.walHeldReported = false;
-      return;
-    }
-    if (restartWal(this.db)) {
-      this.walHeldReported = false;
-    } else if (!this.walHeldReported) {
-      this.walHeldReported = true;
-      this.onWalHeld?.(this.walPath, size);
-    }
+    if (size > this.walRestartBytes) restartWal(this.db);
   }
 
   /** Opens the turn's read transaction, unless one (or a write transaction) is open already. */

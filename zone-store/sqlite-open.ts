@@ -29,11 +29,6 @@ export interface OpenOptions {
   mmapBytes?: number;
   /** WAL size at which a shard writer forces the WAL to start over (default WAL_RESTART_BYTES; tests set less). */
   walRestartBytes?: number;
-  /**
-   * Called (once per file until the WAL starts over again) when that restart found a reader that
-   * did not let go within RESTART_WAIT_MS: a process outside idzone holding a read transaction.
-   */
-  onWalHeld?: (path: string, walBytes: number) => void;
 }
 
 export function openDatabase(path: string, readonly: boolean, opts: OpenOptions = {}): Database.Database {
@@ -71,28 +66,9 @@ export function openDatabase(path: string, readonly: boolean, opts: OpenOptions 
  */
 export const WAL_RESTART_BYTES = 2 * WAL_AUTOCHECKPOINT_PAGES * 4096;
 
-/**
- * How long a RESTART checkpoint waits for readers. idzone's own readers hold a snapshot at most
- * 2 ms (shard.ts), so this is plenty for them; with the 5 s busy timeout, a reader outside idzone
- * holding a long read transaction made every 16th write to that shard wait 5 s on the event loop
- * (and every DNS answer queued behind it), over and over (a review: PUTs and queries at 5.0–5.6 s).
- */
-export const RESTART_WAIT_MS = 50;
-
-/**
- * Copies every WAL frame into the database and starts the WAL over, waiting up to RESTART_WAIT_MS
- * for readers to let it; false when a reader held on (the WAL then keeps growing until it lets go).
- */
-export function restartWal(db: Database.Database): boolean {
-  db.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
-  try {
-    const [row] = db.pragma('wal_checkpoint(RESTART)') as { busy: number }[];
-    return row?.busy === 0;
-  } catch {
-    return false;
-  } finally {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  }
+/** Copies every WAL frame into the database and starts the WAL over, waiting for readers to let it. */
+export function restartWal(db: Database.Database): void {
+  db.pragma('wal_checkpoint(RESTART)');
 }
 
 /** Truncates the WAL so the next open does not replay it (after bulk imports). */

@@ -47,8 +47,6 @@ export interface SqliteStoreOptions {
   mmapBytes?: number;
   /** WAL size at which a shard writer forces the WAL to start over (sqlite-open.ts: OpenOptions). */
   walRestartBytes?: number;
-  /** Told when a reader outside idzone keeps a shard's WAL from starting over (sqlite-open.ts: OpenOptions). */
-  onWalHeld?: (path: string, walBytes: number) => void;
   /**
    * Writer only: fsync every WAL file this often, off the event loop (wal-flusher.ts), so the
    * commit that checkpoints does not write the whole WAL out itself. Default: off.
@@ -73,7 +71,6 @@ function openOptions(opts: SqliteStoreOptions): OpenOptions {
   const o: OpenOptions = {};
   if (opts.mmapBytes !== undefined) o.mmapBytes = opts.mmapBytes;
   if (opts.walRestartBytes !== undefined) o.walRestartBytes = opts.walRestartBytes;
-  if (opts.onWalHeld !== undefined) o.onWalHeld = opts.onWalHeld;
   return o;
 }
 

@@ -54,35 +54,54 @@ export function acquireWriterLock(dataDir: string, purpose: string): WriterLock 
 
 /**
  * BEGIN EXCLUSIVE in exclusive locking mode: the first write keeps the file's EXCLUSIVE lock until
- * the connection closes. A short busy timeout lets two processes that start together settle who
- * wins instead of both failing; the file is never deleted (a new inode would be a second lock).
+ * the connection closes. The file is never deleted (a new inode would be a second lock).
+ *
+ * Two processes that start together can each take the file's SHARED lock and then wait for the
+ * other to drop it: with a busy timeout both waited it out and both were refused (a clean-clone CI
+ * run; every time once the timeout was 2 s). So each try fails at once, the connection is closed
+ * (dropping its SHARED lock), and the next try comes after a random pause, until LOCK_WAIT_MS.
  */
 function takeLock(dataDir: string, lockPath: string, infoPath: string): Database.Database {
-  const db = new Database(lockPath, { timeout: 250 });
-  try {
-    chmodSync(lockPath, 0o600);
-    db.pragma('locking_mode = EXCLUSIVE');
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
-    db.prepare('DELETE FROM holder').run();
-    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
-    db.exec('COMMIT');
-    return db;
-  } catch (err) {
-    db.close();
-    const code = (err as { code?: string }).code ?? '';
-    if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
-      // It holds nothing but the lock: say which file, and what to do (SQLite names no file).
-      throw new WriterLockError(`${lockPath} is damaged (${(err as Error).message}); it holds only the writer lock: delete it once no idzone process uses ${dataDir}`);
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    const db = new Database(lockPath, { timeout: 0 });
+    try {
+      chmodSync(lockPath, 0o600);
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.exec('BEGIN EXCLUSIVE');
+      db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL)');
+      db.prepare('DELETE FROM holder').run();
+      db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+      db.exec('COMMIT');
+      return db;
+    } catch (err) {
+      db.close();
+      const code = (err as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+        // It holds nothing but the lock: say which file, and what to do (SQLite names no file).
+        throw new WriterLockError(`${lockPath} is damaged (${(err as Error).message}); it holds only the writer lock: delete it once no idzone process uses ${dataDir}`);
+      }
+      if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
+      if (Date.now() < deadline) {
+        pause(10 + Math.floor(Math.random() * 40));
+        continue;
+      }
+      const holder = readHolder(infoPath);
+      const who = holder !== undefined ? `process ${holder.pid} (${holder.purpose})` : 'another process';
+      throw new WriterLockError(
+        `data directory ${dataDir} is in use by ${who}; ` +
+          `while the server runs, change data through its HTTP API (e.g. POST /api/v1/zones/{zone}/import), or stop it first`,
+      );
     }
-    if (!code.startsWith('SQLITE_BUSY') && !code.startsWith('SQLITE_LOCKED')) throw err;
-    const holder = readHolder(infoPath);
-    const who = holder !== undefined ? `process ${holder.pid} (${holder.purpose})` : 'another process';
-    throw new WriterLockError(
-      `data directory ${dataDir} is in use by ${who}; ` +
-        `while the server runs, change data through its HTTP API (e.g. POST /api/v1/zones/{zone}/import), or stop it first`,
-    );
   }
+}
+
+/** How long a process tries to take the lock while another takes or holds it (ms). */
+const LOCK_WAIT_MS = 1000;
+
+/** Blocks the thread for `ms` (start-up only: nothing else runs yet). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function writeInfo(path: string, purpose: string): void {
